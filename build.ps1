@@ -1,0 +1,145 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds and tests Murder for PowerShell.
+.DESCRIPTION
+    Build: compiles the solution and lays out the importable module at out/Murder (manifest, script
+    module, format file, assemblies, MAML help generated from docs/en-US).
+    Test:  Build, then installs the test prerequisites it can (Debian packages, as root), runs the
+    xunit suite and the Pester suite (in a child pwsh that imports out/Murder), and ends with one
+    line 'N passed, N failed, N skipped'. Exits non-zero when anything failed.
+    Clean: removes out/ and the projects' bin/obj folders.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester tag filter, e.g. -PesterTag Interop
+    [string[]] $PesterTag,
+
+    # Skip installing Debian packages for the tests.
+    [switch] $NoPrerequisites
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$moduleOut = Join-Path $out 'Murder'
+$resultsDir = Join-Path $out 'TestResults'
+
+function Invoke-Native {
+    param([string] $FilePath, [string[]] $Arguments)
+    & $FilePath @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$FilePath $($Arguments -join ' ') exited with $LASTEXITCODE" }
+}
+
+function Get-Version {
+    [xml] $props = Get-Content -LiteralPath (Join-Path $root 'Directory.Build.props') -Raw
+    $version = $props.Project.PropertyGroup | ForEach-Object { $_['VersionPrefix'] } | Where-Object { $_ } | Select-Object -First 1
+    if (-not $version) { throw 'No <VersionPrefix> in Directory.Build.props.' }
+    $version.InnerText
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $root 'Murder.PowerShell.sln'), '-c', $Configuration, '--nologo', '-v', 'minimal')
+
+    if (Test-Path -LiteralPath $moduleOut) { Remove-Item -LiteralPath $moduleOut -Recurse -Force }
+    $bin = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'bin') -Force
+    $cmdletBin = Join-Path $root "src/Murder.Cmdlets/bin/$Configuration/net8.0"
+    Get-ChildItem -LiteralPath $cmdletBin -File |
+        Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
+        Copy-Item -Destination $bin
+
+    $version = Get-Version
+    $manifest = Get-Content -LiteralPath (Join-Path $root 'Murder.psd1') -Raw
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'"
+    Set-Content -LiteralPath (Join-Path $moduleOut 'Murder.psd1') -Value $manifest -NoNewline
+    Copy-Item -LiteralPath (Join-Path $root 'Murder.psm1'), (Join-Path $root 'Murder.Format.ps1xml') -Destination $moduleOut
+
+    # MAML help from docs/en-US, checked against the cmdlets' real parameters (in a child pwsh so
+    # this session never loads the assemblies it may rebuild).
+    $pwsh = (Get-Process -Id $PID).Path
+    Invoke-Native $pwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/New-MamlHelp.ps1'),
+        '-ModulePath', (Join-Path $moduleOut 'Murder.psd1'),
+        '-DocsPath', (Join-Path $root 'docs/en-US'),
+        '-OutputPath', (Join-Path $moduleOut 'en-US/Murder.Cmdlets.dll-Help.xml'))
+    Write-Host "Built module $version at $moduleOut"
+}
+
+function Get-TrxCounts {
+    param([string] $Path)
+    [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $counters = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{
+        Passed  = [int] $counters.passed
+        Failed  = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+        Skipped = [int] $counters.notExecuted
+    }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (-not $NoPrerequisites) {
+        & (Join-Path $root 'tools/Install-TestPrerequisites.ps1')
+    }
+
+    if (Test-Path -LiteralPath $resultsDir) { Remove-Item -LiteralPath $resultsDir -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $resultsDir -Force
+    $failures = [System.Collections.Generic.List[string]]::new()
+
+    # 1. xunit
+    $trxPath = Join-Path $resultsDir 'core.trx'
+    & dotnet test (Join-Path $root 'tests/Murder.Core.Tests/Murder.Core.Tests.csproj') -c $Configuration --no-build --nologo `
+        --logger "trx;LogFileName=$trxPath" --logger 'console;verbosity=normal' --results-directory $resultsDir
+    $xunitExit = $LASTEXITCODE
+    $core = if (Test-Path -LiteralPath $trxPath) { Get-TrxCounts $trxPath } else { $null }
+    if (-not $core) {
+        $failures.Add('xunit produced no results')
+        $core = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    elseif ($xunitExit -ne 0 -and $core.Failed -eq 0) {
+        $failures.Add("dotnet test exited with $xunitExit")
+        $core.Failed = 1
+    }
+
+    # 2. Pester, in a child pwsh that imports the built module
+    $pesterJson = Join-Path $resultsDir 'pester.json'
+    $pwsh = (Get-Process -Id $PID).Path
+    $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/Invoke-PesterTests.ps1'),
+        '-ModulePath', (Join-Path $moduleOut 'Murder.psd1'), '-TestPath', (Join-Path $root 'tests/Pester'), '-ResultPath', $pesterJson)
+    if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
+    & $pwsh @pesterArgs
+    $pester = if (Test-Path -LiteralPath $pesterJson) { Get-Content -LiteralPath $pesterJson -Raw | ConvertFrom-Json } else { $null }
+    if (-not $pester) {
+        $failures.Add('Pester produced no results')
+        $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+
+    $passed = $core.Passed + $pester.Passed
+    $failed = $core.Failed + $pester.Failed
+    $skipped = $core.Skipped + $pester.Skipped
+    Write-Host ''
+    Write-Host "xunit:  $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped"
+    Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    foreach ($failure in $failures) { Write-Host "error: $failure" }
+    # The closing line CI reads.
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0 -or $failures.Count -gt 0) { exit 1 }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Clean' {
+        foreach ($path in @($out) + (Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include bin, obj).FullName) {
+            if ($path -and (Test-Path -LiteralPath $path)) { Remove-Item -LiteralPath $path -Recurse -Force }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Threading;
+using Murder.Core.Packaging;
+using Xunit;
+
+namespace Murder.Core.Tests.Packaging;
+
+public class ParallelGzipStreamTests
+{
+    private static byte[] Decompress(byte[] gzip)
+    {
+        using var input = new GZipStream(new MemoryStream(gzip), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(4096 * 5 + 17)]
+    public void Output_decompresses_to_the_input(int length)
+    {
+        byte[] data = new byte[length];
+        new Random(length).NextBytes(data);
+        using var output = new MemoryStream();
+        using (var gzip = new ParallelGzipStream(output, CompressionLevel.Fastest, CancellationToken.None, chunkSize: 4096, maxInFlight: 2))
+        {
+            // Odd write sizes cross chunk boundaries.
+            for (int offset = 0; offset < length; offset += 1000)
+            {
+                gzip.Write(data, offset, Math.Min(1000, length - offset));
+            }
+
+            gzip.Complete();
+            Assert.Equal(length, gzip.BytesConsumed);
+        }
+
+        byte[] compressed = output.ToArray();
+        Assert.Equal(0x1f, compressed[0]);
+        Assert.Equal(data, Decompress(compressed));
+    }
+
+    [Fact]
+    public void A_failing_output_surfaces_its_error_to_the_writer()
+    {
+        using var output = new FailingStream();
+        var gzip = new ParallelGzipStream(output, CompressionLevel.Fastest, CancellationToken.None, chunkSize: 1024, maxInFlight: 1);
+        var error = Assert.Throws<IOException>(() =>
+        {
+            byte[] block = new byte[1024];
+            for (int round = 0; round < 100; round++)
+            {
+                gzip.Write(block);
+            }
+
+            gzip.Complete();
+        });
+        Assert.Equal("disk full", error.Message);
+        gzip.Dispose();
+    }
+
+    private sealed class FailingStream : MemoryStream
+    {
+        public override void Write(ReadOnlySpan<byte> buffer) => throw new IOException("disk full");
+    }
+}

@@ -1,0 +1,41 @@
+<#
+.SYNOPSIS
+    Installs the programs the tests drive (real BitTorrent clients) from Debian's packages.
+.DESCRIPTION
+    Only on Linux, only as root, only when apt-get exists, and only what is missing. Elsewhere it
+    says what is missing; the tests that need a missing program skip and name it.
+#>
+[CmdletBinding()]
+param()
+$ErrorActionPreference = 'Stop'
+
+# Each prerequisite: the Debian package and a check that it is usable.
+$prerequisites = @(
+    @{ Package = 'transmission-cli'; Test = { [bool](Get-Command transmission-show -ErrorAction Ignore) } }
+    @{ Package = 'aria2'; Test = { [bool](Get-Command aria2c -ErrorAction Ignore) } }
+    @{ Package = 'python3-libtorrent'; Test = { (Test-Path /usr/bin/python3) -and $(& /usr/bin/python3 -c 'import libtorrent' 2>$null; $LASTEXITCODE -eq 0) } }
+)
+
+if (-not $IsLinux) {
+    Write-Host 'Test prerequisites: not on Linux; the interop tests that need Debian packages will skip and say why.'
+    return
+}
+
+$missing = @($prerequisites | Where-Object { -not (& $_.Test) } | ForEach-Object { $_.Package })
+if ($missing.Count -eq 0) {
+    Write-Host 'Test prerequisites: all present.'
+    return
+}
+
+$isRoot = (& id -u) -eq '0'
+if (-not $isRoot -or -not (Get-Command apt-get -ErrorAction Ignore)) {
+    Write-Host "Test prerequisites missing: $($missing -join ', '). Install them (apt-get install $($missing -join ' ')) or run the tests as root; the tests that need them will skip."
+    return
+}
+
+Write-Host "Installing test prerequisites: $($missing -join ', ')"
+$env:DEBIAN_FRONTEND = 'noninteractive'
+& apt-get update -qq
+if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get update exited with $LASTEXITCODE" }
+& apt-get install -y -qq --no-install-recommends @missing
+if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install exited with $LASTEXITCODE; the tests that need $($missing -join ', ') will skip." }
