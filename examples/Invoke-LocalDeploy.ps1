@@ -25,7 +25,6 @@ if (-not (Test-Path -LiteralPath $manifest)) {
 Import-Module $manifest -Force
 
 $result = New-MurderTorrent -Tag $Tag -Path $Path -Tracker 127.0.0.1:8998 -OutputDirectory $OutputDirectory
-$result | Format-Table | Out-Host
 Write-Host "Artifact: $($result.ArtifactPath) ($($result.FileCount) files, $($result.SourceBytes) bytes packed into $($result.Size))"
 Write-Host "Torrent:  $($result.TorrentPath) (info-hash $($result.InfoHash))"
 $result
