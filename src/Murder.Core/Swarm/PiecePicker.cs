@@ -1,0 +1,270 @@
+using System;
+using System.Collections.Generic;
+using Murder.Core.MetaInfo;
+using Murder.Core.PeerWire;
+
+namespace Murder.Core.Swarm;
+
+/// <summary>
+/// Decides which blocks to request from which peer. Policy, in order: finish pieces already started
+/// (fewer partial pieces, earlier 'have's for the swarm); then a random piece while we have none (so
+/// new peers quickly hold something distinct to trade); then the rarest piece the peer has, ties
+/// broken at random; and when every missing block is already requested, endgame: ask a second peer
+/// for blocks still outstanding. Not thread-safe: the swarm calls it under its lock.
+/// </summary>
+internal sealed class PiecePicker
+{
+    private const int MaxDuplicateRequests = 2;
+    private readonly TorrentMetaInfo _torrent;
+    private readonly int _blockLength;
+    private readonly int[] _availability;
+    private readonly Dictionary<int, PieceProgress> _inProgress = new();
+    private readonly HashSet<int> _verifying = new();
+    private readonly Random _random;
+
+    public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random)
+    {
+        _torrent = torrent;
+        Have = have;
+        _blockLength = blockLength;
+        _random = random;
+        _availability = new int[torrent.PieceCount];
+    }
+
+    /// <summary>Verified pieces.</summary>
+    public Bitfield Have { get; }
+
+    public bool IsComplete => Have.AllSet;
+
+    /// <summary>Pieces with blocks in flight or assembled.</summary>
+    public int PartialPieces => _inProgress.Count;
+
+    public void AddAvailability(Bitfield peerHave)
+    {
+        foreach (int index in peerHave)
+        {
+            _availability[index]++;
+        }
+    }
+
+    public void AddAvailability(int index) => _availability[index]++;
+
+    public void RemoveAvailability(Bitfield peerHave)
+    {
+        foreach (int index in peerHave)
+        {
+            _availability[index]--;
+        }
+    }
+
+    /// <summary>Whether the peer has any piece we still need.</summary>
+    public bool IsInteresting(Bitfield peerHave)
+    {
+        if (Have.AllSet)
+        {
+            return false;
+        }
+
+        for (int index = peerHave.NextSet(0); index >= 0; index = peerHave.NextSet(index + 1))
+        {
+            if (!Have[index] && !_verifying.Contains(index))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds up to <paramref name="max"/> requests for this peer to <paramref name="output"/>.</summary>
+    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output)
+    {
+        int wanted = output.Count + max;
+
+        // 1. Unrequested blocks of pieces already started.
+        foreach (PieceProgress progress in _inProgress.Values)
+        {
+            if (output.Count >= wanted)
+            {
+                return;
+            }
+
+            if (peerHave[progress.Index] && !progress.IsComplete)
+            {
+                TakeBlocks(progress, wanted, output, duplicatesOf: null);
+            }
+        }
+
+        // 2. New pieces: random while we have nothing, rarest first after that.
+        while (output.Count < wanted)
+        {
+            int next = ChooseNewPiece(peerHave);
+            if (next < 0)
+            {
+                break;
+            }
+
+            var progress = new PieceProgress(next, _torrent.GetPieceSize(next), _blockLength);
+            _inProgress.Add(next, progress);
+            TakeBlocks(progress, wanted, output, duplicatesOf: null);
+        }
+
+        // 3. Endgame: every missing block is requested somewhere; ask this peer too.
+        if (output.Count < wanted && _inProgress.Count > 0 && ChooseNewPiece(peerHave) < 0)
+        {
+            foreach (PieceProgress progress in _inProgress.Values)
+            {
+                if (output.Count >= wanted)
+                {
+                    return;
+                }
+
+                if (peerHave[progress.Index] && !progress.IsComplete)
+                {
+                    TakeBlocks(progress, wanted, output, duplicatesOf: peerOutstanding);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a block. Returns the piece when this block completes it (it then leaves the picker until
+    /// <see cref="PieceVerified"/> or <see cref="PieceFailed"/>); null otherwise. Blocks of pieces
+    /// not in progress (already done, or never asked for) are ignored: <paramref name="accepted"/> is false.
+    /// </summary>
+    public PieceProgress? BlockReceived(BlockRequest block, ReadOnlySpan<byte> data, object sender, out bool accepted)
+    {
+        accepted = false;
+        if (!_inProgress.TryGetValue(block.Piece, out PieceProgress? progress) || block.Begin % _blockLength != 0)
+        {
+            return null;
+        }
+
+        int blockIndex = block.Begin / _blockLength;
+        if (blockIndex >= progress.BlockCount || progress.BlockSize(blockIndex) != data.Length)
+        {
+            return null;
+        }
+
+        accepted = progress.Receive(blockIndex, data, sender);
+        progress.ReleaseRequest(blockIndex);
+        if (!progress.IsComplete)
+        {
+            return null;
+        }
+
+        _inProgress.Remove(block.Piece);
+        _verifying.Add(block.Piece);
+        return progress;
+    }
+
+    /// <summary>A request that will not be answered (choke, disconnect, cancel).</summary>
+    public void ReleaseRequest(BlockRequest block)
+    {
+        if (_inProgress.TryGetValue(block.Piece, out PieceProgress? progress))
+        {
+            progress.ReleaseRequest(block.Begin / _blockLength);
+        }
+    }
+
+    public void PieceVerified(PieceProgress progress)
+    {
+        _verifying.Remove(progress.Index);
+        Have.Set(progress.Index);
+        progress.ReturnBuffer();
+    }
+
+    public void PieceFailed(PieceProgress progress)
+    {
+        _verifying.Remove(progress.Index);
+        progress.ReturnBuffer();
+    }
+
+    /// <summary>Whether a block is still wanted (not yet received and its piece not done).</summary>
+    public bool IsWanted(BlockRequest block) =>
+        _inProgress.TryGetValue(block.Piece, out PieceProgress? progress) && !progress.IsReceived(block.Begin / _blockLength);
+
+    public void ReturnAllBuffers()
+    {
+        foreach (PieceProgress progress in _inProgress.Values)
+        {
+            progress.ReturnBuffer();
+        }
+
+        _inProgress.Clear();
+    }
+
+    private void TakeBlocks(PieceProgress progress, int wanted, List<BlockRequest> output, IReadOnlyCollection<BlockRequest>? duplicatesOf)
+    {
+        for (int block = 0; block < progress.BlockCount && output.Count < wanted; block++)
+        {
+            if (progress.IsReceived(block))
+            {
+                continue;
+            }
+
+            var request = new BlockRequest(progress.Index, block * _blockLength, progress.BlockSize(block));
+            int requested = progress.RequestCount(block);
+            bool take = duplicatesOf is null
+                ? requested == 0
+                : requested < MaxDuplicateRequests && !Contains(duplicatesOf, request) && !output.Contains(request);
+            if (take)
+            {
+                progress.MarkRequested(block);
+                output.Add(request);
+            }
+        }
+    }
+
+    private static bool Contains(IReadOnlyCollection<BlockRequest> requests, BlockRequest request)
+    {
+        foreach (BlockRequest existing in requests)
+        {
+            if (existing == request)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private int ChooseNewPiece(Bitfield peerHave)
+    {
+        int count = _torrent.PieceCount;
+        int start = _random.Next(count);
+        bool randomFirst = Have.NoneSet && _verifying.Count == 0;
+        int best = -1;
+        int bestAvailability = int.MaxValue;
+        for (int step = 0; step < count; step++)
+        {
+            int index = start + step;
+            if (index >= count)
+            {
+                index -= count;
+            }
+
+            if (!peerHave[index] || Have[index] || _inProgress.ContainsKey(index) || _verifying.Contains(index))
+            {
+                continue;
+            }
+
+            if (randomFirst)
+            {
+                return index;
+            }
+
+            if (_availability[index] < bestAvailability)
+            {
+                best = index;
+                bestAvailability = _availability[index];
+                if (bestAvailability <= 1)
+                {
+                    break;
+                }
+            }
+        }
+
+        return best;
+    }
+}
