@@ -144,6 +144,7 @@ internal sealed class StagingExtraction
 
     private void WriteFile(TarEntryHeader header, string relative, string full, byte[] buffer, CancellationToken cancellation)
     {
+        _reader.EnsureRoom(header.Size);
         ReserveSpace(header.Size, relative);
         var options = new FileStreamOptions
         {

@@ -48,6 +48,15 @@ internal sealed class TarStreamReader
         }
     }
 
+    /// <summary>Fails at once when an entry announces more data than the limit leaves.</summary>
+    public void EnsureRoom(long bytes)
+    {
+        if (bytes > Limit - BytesCounted)
+        {
+            throw TooLarge();
+        }
+    }
+
     /// <summary>The next entry, or null at the end-of-archive marker.</summary>
     public TarEntryHeader? Next(CancellationToken cancellation)
     {
@@ -75,8 +84,13 @@ internal sealed class TarStreamReader
 
             if (!_block.AsSpan().ContainsAnyExcept((byte)0))
             {
-                // End of archive: a second zero block normally follows; a lone one is tolerated
-                // (as GNU tar does), anything else after it is not read as entries.
+                // End of archive: two zero blocks (POSIX). Requiring the second catches a stream
+                // cut short inside the marker; what follows it is not read as entries.
+                if (!ReadBlock(atEntryBoundary: true) || _block.AsSpan().ContainsAnyExcept((byte)0))
+                {
+                    throw Corrupt("its end-of-archive marker is incomplete (the file is truncated or damaged)");
+                }
+
                 _ended = true;
                 return null;
             }
@@ -91,7 +105,7 @@ internal sealed class TarStreamReader
                     throw new MurderException(
                         "UnsafeArchiveEntry",
                         MurderErrorCategory.InvalidData,
-                        $"The archive has a metadata entry (type '{type}') of {size} bytes; the limit is {_maxMetadataBytes}. It is not a Murder release or it was built to exhaust memory; rebuild it with New-MurderTorrent.");
+                        $"The archive is unsafe: it has a metadata entry (type '{type}') of {size} bytes, over the limit of {_maxMetadataBytes}. It is not a Murder release or it was built to exhaust memory; rebuild it with New-MurderTorrent.");
                 }
 
                 byte[] data = ReadMetadata((int)size, cancellation);
