@@ -40,6 +40,20 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$FilePath $($Arguments -join ' ') exited with $LASTEXITCODE" }
 }
 
+function Get-PwshCommand {
+    # The command that starts this same PowerShell: under `dotnet pwsh` (the local tool) the process
+    # is the dotnet muxer and PowerShell is pwsh.dll in $PSHOME.
+    $exe = [Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
+}
+
+function Invoke-Pwsh {
+    param([string[]] $Arguments)
+    $command = @(Get-PwshCommand)
+    $prefix = @($command | Select-Object -Skip 1)
+    & $command[0] @prefix @Arguments
+}
+
 function Get-Version {
     [xml] $props = Get-Content -LiteralPath (Join-Path $root 'Directory.Build.props') -Raw
     $version = $props.Project.PropertyGroup | ForEach-Object { $_['VersionPrefix'] } | Where-Object { $_ } | Select-Object -First 1
@@ -65,11 +79,11 @@ function Invoke-Build {
 
     # MAML help from docs/en-US, checked against the cmdlets' real parameters (in a child pwsh so
     # this session never loads the assemblies it may rebuild).
-    $pwsh = (Get-Process -Id $PID).Path
-    Invoke-Native $pwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/New-MamlHelp.ps1'),
+    Invoke-Pwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/New-MamlHelp.ps1'),
         '-ModulePath', (Join-Path $moduleOut 'Murder.psd1'),
         '-DocsPath', (Join-Path $root 'docs/en-US'),
         '-OutputPath', (Join-Path $moduleOut 'en-US/Murder.Cmdlets.dll-Help.xml'))
+    if ($LASTEXITCODE -ne 0) { throw 'Generating MAML help failed (see above).' }
     Write-Host "Built module $version at $moduleOut"
 }
 
@@ -111,11 +125,10 @@ function Invoke-Test {
 
     # 2. Pester, in a child pwsh that imports the built module
     $pesterJson = Join-Path $resultsDir 'pester.json'
-    $pwsh = (Get-Process -Id $PID).Path
     $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/Invoke-PesterTests.ps1'),
         '-ModulePath', (Join-Path $moduleOut 'Murder.psd1'), '-TestPath', (Join-Path $root 'tests/Pester'), '-ResultPath', $pesterJson)
     if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
-    & $pwsh @pesterArgs
+    Invoke-Pwsh $pesterArgs
     $pester = if (Test-Path -LiteralPath $pesterJson) { Get-Content -LiteralPath $pesterJson -Raw | ConvertFrom-Json } else { $null }
     if (-not $pester) {
         $failures.Add('Pester produced no results')

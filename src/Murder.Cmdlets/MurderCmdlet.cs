@@ -38,7 +38,8 @@ public abstract class MurderCmdlet : PSCmdlet, IDisposable
         ProgressRecord? last = null;
         try
         {
-            while (!task.Wait(ProgressInterval))
+            // WaitAny, unlike Wait, does not throw: the error surfaces unwrapped from GetResult below.
+            while (Task.WaitAny(new Task[] { task }, ProgressInterval) < 0)
             {
                 ProgressRecord? record = describe();
                 if (record is not null)
@@ -51,10 +52,6 @@ public abstract class MurderCmdlet : PSCmdlet, IDisposable
             return task.GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (AggregateException aggregate) when (aggregate.InnerException is OperationCanceledException && Cancellation.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }

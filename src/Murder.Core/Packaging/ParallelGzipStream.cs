@@ -195,7 +195,7 @@ internal sealed class ParallelGzipStream : Stream
             await foreach (Task<PooledBufferStream> compression in _pending.Reader.ReadAllAsync(CancellationToken.None))
             {
                 using PooledBufferStream member = await compression.ConfigureAwait(false);
-                _output.Write(member.WrittenMemory.Span);
+                await _output.WriteAsync(member.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception error)

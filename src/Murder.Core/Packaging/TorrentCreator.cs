@@ -225,14 +225,21 @@ public static class TorrentCreator
         using FileStream? copy = copyTo is null ? null : new FileStream(copyTo, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
         long done = 0;
         progress.Track(length, () => Interlocked.Read(ref done), () => Interlocked.Read(ref done));
-        byte[] block = new byte[CopyBlockSize];
-        int read;
-        while ((read = source.Read(block, 0, block.Length)) > 0)
+        // Two blocks: the next is read while the last is hashed (on the pool) and copied.
+        byte[] current = new byte[CopyBlockSize];
+        byte[] next = new byte[CopyBlockSize];
+        int read = source.Read(current, 0, current.Length);
+        while (read > 0)
         {
             cancellation.ThrowIfCancellationRequested();
-            hasher.Append(block.AsSpan(0, read));
-            copy?.Write(block, 0, read);
-            Interlocked.Add(ref done, read);
+            byte[] block = current;
+            int count = read;
+            var hashing = System.Threading.Tasks.Task.Run(() => hasher.Append(block.AsSpan(0, count)), cancellation);
+            copy?.Write(block, 0, count);
+            read = source.Read(next, 0, next.Length);
+            hashing.GetAwaiter().GetResult();
+            Interlocked.Add(ref done, count);
+            (current, next) = (next, current);
         }
 
         if (hasher.Length != length)
@@ -243,7 +250,7 @@ public static class TorrentCreator
             };
         }
 
-        copy?.Flush(flushToDisk: true);
+        copy?.Flush();
         return (length, pieceLength, hasher.Complete(), 1, length, null);
     }
 

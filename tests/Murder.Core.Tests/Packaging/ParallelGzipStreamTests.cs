@@ -66,5 +66,10 @@ public class ParallelGzipStreamTests
     private sealed class FailingStream : MemoryStream
     {
         public override void Write(ReadOnlySpan<byte> buffer) => throw new IOException("disk full");
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("disk full");
+
+        public override System.Threading.Tasks.ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            System.Threading.Tasks.ValueTask.FromException(new IOException("disk full"));
     }
 }

@@ -1,0 +1,42 @@
+# Shared helpers for the Pester suite. Every test imports the BUILT module (out/Murder) through
+# $env:MURDER_MODULE_PATH, which tools/Invoke-PesterTests.ps1 sets.
+
+function Import-MurderUnderTest {
+    if (-not $env:MURDER_MODULE_PATH) { throw 'MURDER_MODULE_PATH is not set: run the tests with ./build.ps1 -Task Test.' }
+    Import-Module $env:MURDER_MODULE_PATH -Force -Global -ErrorAction Stop
+}
+
+function New-TestDirectory {
+    param([string] $Prefix = 'murder-pester')
+    $path = Join-Path ([System.IO.Path]::GetTempPath()) ("$Prefix-" + [guid]::NewGuid().ToString('N').Substring(0, 10))
+    New-Item -ItemType Directory -Path $path -Force
+}
+
+function New-SampleTree {
+    # A small release: nested directories, text and binary files, an empty directory, and the .git
+    # entries Murder leaves out.
+    param([Parameter(Mandatory)] [string] $Path, [int] $BinaryBytes = 300000)
+    $null = New-Item -ItemType Directory -Path (Join-Path $Path 'app/bin'), (Join-Path $Path 'empty'), (Join-Path $Path '.git') -Force
+    Set-Content -LiteralPath (Join-Path $Path 'app/bin/run.sh') -Value "#!/bin/sh`necho deployed"
+    Set-Content -LiteralPath (Join-Path $Path 'app/config.json') -Value '{ "name": "sample" }'
+    Set-Content -LiteralPath (Join-Path $Path 'README.md') -Value ('hello ' * 1000)
+    Set-Content -LiteralPath (Join-Path $Path '.gitignore') -Value 'out/'
+    Set-Content -LiteralPath (Join-Path $Path '.git/HEAD') -Value 'ref: refs/heads/main'
+    $bytes = [byte[]]::new($BinaryBytes)
+    [System.Random]::new(42).NextBytes($bytes)
+    [System.IO.File]::WriteAllBytes((Join-Path $Path 'app/data.bin'), $bytes)
+}
+
+function Get-DebianPython {
+    # python3-libtorrent installs for Debian's interpreter; a pyenv python3 earlier on PATH lacks it.
+    if (Test-Path /usr/bin/python3) { '/usr/bin/python3' } else { $null }
+}
+
+function Test-PythonLibtorrent {
+    $python = Get-DebianPython
+    if (-not $python) { return $false }
+    & $python -c 'import libtorrent' 2>$null
+    $LASTEXITCODE -eq 0
+}
+
+Export-ModuleMember -Function *
