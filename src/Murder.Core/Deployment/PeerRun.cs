@@ -1,0 +1,170 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Murder.Core.MetaInfo;
+using Murder.Core.PeerWire;
+using Murder.Core.Storage;
+using Murder.Core.Swarm;
+
+namespace Murder.Core.Deployment;
+
+/// <summary>
+/// Murder's peer task on one machine: check the target before anything is fetched, resume what is
+/// already downloaded, download TAG.tgz through the swarm (every piece verified), let the caller
+/// start a lingering seeder, and extract into a staging directory that moves into place only when
+/// complete.
+/// </summary>
+public static class PeerRun
+{
+    /// <summary>Validates a request without side effects; throws <see cref="MurderException"/> with the reason.</summary>
+    public static TorrentMetaInfo Prepare(PeerRunRequest request)
+    {
+        DeployTag.Validate(request.Tag);
+        TorrentMetaInfo torrent;
+        try
+        {
+            torrent = MetaInfoReader.Load(request.TorrentPath);
+        }
+        catch (FileNotFoundException error)
+        {
+            throw new MurderException("TorrentNotFound", MurderErrorCategory.ObjectNotFound, $"The torrent '{request.TorrentPath}' does not exist. Copy TAG.tgz.torrent there (Murder's peer task uploads it), or give -TorrentPath.", error)
+            {
+                TargetObject = request.TorrentPath,
+            };
+        }
+        catch (MetaInfoException error)
+        {
+            throw new MurderException("InvalidTorrent", MurderErrorCategory.InvalidData, error.Message, error) { TargetObject = request.TorrentPath };
+        }
+
+        if (torrent.IsMultiFile)
+        {
+            throw new MurderException("MultiFileTorrentNotSupported", MurderErrorCategory.InvalidData, $"'{request.TorrentPath}' is a multi-file torrent; Murder deploys one artifact (TAG.tgz). Make the torrent with New-MurderTorrent.")
+            {
+                TargetObject = request.TorrentPath,
+            };
+        }
+
+        string target = ArtifactExtractor.GetTargetPath(Extraction(request));
+        if (!request.ReplaceExisting && (File.Exists(target) || (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())))
+        {
+            throw new MurderException("DestinationNotEmpty", MurderErrorCategory.ResourceExists, $"'{target}' is not empty; nothing was downloaded. Use -UnsafePleaseDelete to replace its content, or choose another destination or tag.")
+            {
+                TargetObject = target,
+            };
+        }
+
+        return torrent;
+    }
+
+    /// <summary>Where TAG.tgz is downloaded.</summary>
+    public static string ArtifactPath(PeerRunRequest request) => Path.Combine(request.TempPath, DeployTag.ArtifactFileName(request.Tag));
+
+    /// <summary>Runs the peer. <paramref name="afterDownload"/> runs once the artifact is verified, before extraction (Murder's fork-and-seed).</summary>
+    public static async Task<PeerRunResult> RunAsync(
+        PeerRunRequest request,
+        ISwarmTracker tracker,
+        Func<TorrentMetaInfo, string, CancellationToken, Task>? afterDownload,
+        PeerRunProgress progress,
+        CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        TorrentMetaInfo torrent = Prepare(request);
+        string artifact = ArtifactPath(request);
+        Directory.CreateDirectory(request.TempPath);
+        progress.Enter(PeerRunStage.Checking);
+        Bitfield have;
+        SwarmStatistics statistics;
+        long resumed;
+        await using (FilePieceStore store = OpenStore(artifact, torrent))
+        {
+            have = await PieceChecker.CheckAsync(torrent, store, null, cancellation).ConfigureAwait(false);
+            resumed = Math.Min(torrent.TotalLength, have.CountSet * (long)torrent.PieceLength);
+            progress.Enter(PeerRunStage.Downloading);
+            await using (TorrentSwarm swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker))
+            {
+                progress.Attach(swarm);
+                await swarm.Completion.WaitAsync(cancellation).ConfigureAwait(false);
+                statistics = swarm.GetStatistics();
+                progress.Attach(null);
+                if (afterDownload is not null)
+                {
+                    progress.Enter(PeerRunStage.HandingOver);
+                    await afterDownload(torrent, artifact, cancellation).ConfigureAwait(false);
+                }
+            }
+        }
+
+        TimeSpan downloaded = clock.Elapsed;
+        progress.Enter(PeerRunStage.Extracting);
+        ArtifactExtractionResult extracted = await Task.Run(() => ArtifactExtractor.Extract(Extraction(request), cancellation), cancellation).ConfigureAwait(false);
+        progress.Enter(PeerRunStage.Done);
+        TimeSpan transfer = statistics.CompletedAfter ?? downloaded;
+        return new PeerRunResult
+        {
+            Tag = request.Tag,
+            Destination = extracted.DestinationPath,
+            Bytes = torrent.TotalLength,
+            Duration = clock.Elapsed,
+            Rate = transfer.TotalSeconds > 0 ? (torrent.TotalLength - resumed) / transfer.TotalSeconds : 0,
+            PeersSeen = statistics.PeersSeen,
+            BytesFromSeeders = statistics.BytesFromSeeds,
+            BytesFromPeers = statistics.BytesFromPeers,
+            BytesResumed = resumed,
+            DownloadDuration = downloaded,
+            ExtractDuration = clock.Elapsed - downloaded,
+            Files = extracted.Files,
+            ArtifactPath = artifact,
+            InfoHash = torrent.InfoHash.ToHex(),
+            ReplacedExisting = extracted.ReplacedExisting,
+        };
+    }
+
+    private static ArtifactExtractionRequest Extraction(PeerRunRequest request) => new()
+    {
+        ArchivePath = ArtifactPath(request),
+        DestinationPath = request.DestinationPath,
+        Tag = request.Tag,
+        NoTagDirectory = request.NoTagDirectory,
+        ReplaceExisting = request.ReplaceExisting,
+    };
+
+    private static FilePieceStore OpenStore(string artifact, TorrentMetaInfo torrent)
+    {
+        long existing = File.Exists(artifact) ? new FileInfo(artifact).Length : 0;
+        string root = Path.GetPathRoot(Path.GetFullPath(artifact)) ?? "/";
+        long needed = torrent.TotalLength - Math.Min(existing, torrent.TotalLength);
+        long free;
+        try
+        {
+            free = new DriveInfo(root).AvailableFreeSpace;
+        }
+        catch (Exception error) when (error is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            free = long.MaxValue; // unknown: let the writes tell
+        }
+
+        if (free < needed)
+        {
+            throw new MurderException(
+                "InsufficientDiskSpace",
+                MurderErrorCategory.WriteError,
+                $"{Environment.MachineName}: downloading '{Path.GetFileName(artifact)}' needs {needed:N0} bytes in '{Path.GetDirectoryName(artifact)}', but only {free:N0} are free. Free some space or choose another -TempPath.")
+            {
+                TargetObject = artifact,
+            };
+        }
+
+        try
+        {
+            return FilePieceStore.OpenForDownload(artifact, torrent.TotalLength);
+        }
+        catch (IOException error)
+        {
+            throw new MurderException("DownloadFileUnavailable", MurderErrorCategory.WriteError, $"Cannot create '{artifact}': {error.Message}", error) { TargetObject = artifact };
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Murder.Core.Swarm;
+
+namespace Murder.Core.Deployment;
+
+/// <summary>What one peer is asked to do: fetch TAG.tgz through the swarm and extract it.</summary>
+public sealed record PeerRunRequest
+{
+    /// <summary>The deploy tag.</summary>
+    public required string Tag { get; init; }
+
+    /// <summary>The .torrent describing TAG.tgz.</summary>
+    public required string TorrentPath { get; init; }
+
+    /// <summary>Where TAG.tgz is downloaded (Murder's /tmp).</summary>
+    public required string TempPath { get; init; }
+
+    /// <summary>Where releases go: DESTINATION/TAG, or DESTINATION itself with <see cref="NoTagDirectory"/>.</summary>
+    public required string DestinationPath { get; init; }
+
+    /// <summary>Extract into DESTINATION itself.</summary>
+    public bool NoTagDirectory { get; init; }
+
+    /// <summary>Replace a non-empty target (Murder's unsafe_please_delete).</summary>
+    public bool ReplaceExisting { get; init; }
+
+    /// <summary>Swarm behaviour (ports, pipelining, choking).</summary>
+    public SwarmSettings Swarm { get; init; } = new();
+}
