@@ -89,6 +89,12 @@ public sealed class TrackerServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks that a port can be listened on, without keeping it: a clear TrackerPortInUse error
+    /// before a background tracker is launched.
+    /// </summary>
+    public static void EnsurePortAvailable(IPEndPoint endpoint) => Bind(endpoint).Dispose();
+
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled, then closes every connection.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
