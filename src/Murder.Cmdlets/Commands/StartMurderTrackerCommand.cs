@@ -143,7 +143,7 @@ public sealed class StartMurderTrackerCommand : MurderCmdlet
             WriteObject(info);
             Say($"Murder tracker listening on {server.LocalEndPoint} ({info.Url}); torrents from {torrentDirectory}{(Open ? ", open to any torrent" : string.Empty)}. Ctrl+C stops it.");
             Task running = server.RunAsync(Cancellation);
-            while (!running.Wait(TimeSpan.FromMilliseconds(250)))
+            while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
             {
                 Drain(log);
             }

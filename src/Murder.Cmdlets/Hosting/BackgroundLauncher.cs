@@ -38,7 +38,7 @@ internal static class BackgroundLauncher
         string script = Script(ModulePath(), PowerShellArguments.Invocation(command, parameters), OperatingSystem.IsWindows() ? logPath : null);
         string encoded = Convert.ToBase64String(Encoding.Unicode.GetBytes(script));
         (string executable, string[] prefix) = PowerShellExecutable();
-        var pwshArguments = new List<string>(prefix) { "-NoProfile", "-NonInteractive", "-EncodedCommand", encoded };
+        var pwshArguments = new List<string>(prefix) { "-NoProfile", "-NonInteractive", "-OutputFormat", "Text", "-EncodedCommand", encoded };
 
         ProcessStartInfo start;
         if (OperatingSystem.IsWindows())
@@ -113,6 +113,7 @@ internal static class BackgroundLauncher
     {
         string body =
             "$ErrorActionPreference = 'Stop'\n" +
+            "$ProgressPreference = 'SilentlyContinue'\n" +
             "try {\n" +
             $"    Import-Module -Name {PowerShellArguments.Quote(modulePath)}\n" +
             $"    {invocation}\n" +

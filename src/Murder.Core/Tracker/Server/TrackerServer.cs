@@ -47,7 +47,7 @@ public sealed class TrackerServer : IDisposable
         options.Validate();
         _options = options;
         _requested = endpoint;
-        _torrentDirectory = torrentDirectory;
+        _torrentDirectory = string.IsNullOrEmpty(torrentDirectory) ? null : torrentDirectory;
         _log = log ?? (_ => { });
         _registry = new SwarmRegistry(options, time ?? TimeProvider.System);
         _engine = new TrackerEngine(_registry);
