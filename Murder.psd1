@@ -15,6 +15,10 @@
     FunctionsToExport    = @()
     CmdletsToExport      = @(
         'New-MurderTorrent'
+        'Start-MurderTracker'
+        'Stop-MurderTracker'
+        'Get-MurderTracker'
+        'Register-MurderTorrent'
     )
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -1,0 +1,110 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Announces per second of Murder's tracker and of opentracker under the same wrk load, side by side.
+.DESCRIPTION
+    Builds nothing: it imports out/Murder (run ./build.ps1 first). Creates one small torrent,
+    starts Murder's tracker (in the background, registered torrent) and opentracker (Debian build,
+    with a whitelist holding that info-hash) on loopback ports, fills each with PEERS distinct peers,
+    then runs wrk with bench/tracker/announce.lua against each for DURATION seconds. Prints
+    announces/s for both, the peers each tracker then lists (scrape), and the resident memory of
+    Murder's tracker process. Everything it starts is stopped and every file removed, also on failure.
+.EXAMPLE
+    dotnet pwsh bench/tracker/Invoke-TrackerBenchmark.ps1
+#>
+[CmdletBinding()]
+param(
+    [int] $Peers = 10000,
+    [int] $Duration = 10,
+    [int] $Connections = 64,
+    [int] $Threads = 1
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
+foreach ($tool in 'wrk', 'opentracker') {
+    if (-not (Get-Command $tool -ErrorAction Ignore)) { throw "$tool is missing: apt-get install $tool" }
+}
+
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
+}
+
+function Invoke-Wrk([string] $Url, [int] $Seconds) {
+    $text = (& wrk "-t$Threads" "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot 'announce.lua') $Url) -join "`n"
+    if ($LASTEXITCODE -ne 0) { throw "wrk failed: $text" }
+    if ($text -notmatch 'Requests/sec:\s+([\d.]+)') { throw "wrk printed no rate: $text" }
+    $errors = if ($text -match 'Non-2xx or 3xx responses: (\d+)') { [int]$Matches[1] } else { 0 }
+    [pscustomobject]@{ Rate = [double]$Matches[1]; Non2xx = $errors; Text = $text }
+}
+
+function Get-Rss([int] $ProcessId) {
+    $line = Get-Content -LiteralPath "/proc/$ProcessId/status" | Where-Object { $_ -like 'VmRSS:*' }
+    [long]($line -replace '\D', '') * 1KB
+}
+
+function Get-ScrapePeers([string] $Url) {
+    $bytes = (Invoke-WebRequest -Uri $Url -UseBasicParsing).RawContentStream.ToArray()
+    $text = [System.Text.Encoding]::Latin1.GetString($bytes)
+    $complete = if ($text -match '8:completei(\d+)e') { [int]$Matches[1] } else { 0 }
+    $incomplete = if ($text -match '10:incompletei(\d+)e') { [int]$Matches[1] } else { 0 }
+    $complete + $incomplete
+}
+
+$work = Join-Path ([System.IO.Path]::GetTempPath()) ('murder-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$null = New-Item -ItemType Directory -Path $work
+$savedState = $env:MURDER_STATE_DIR
+$env:MURDER_STATE_DIR = Join-Path $work 'state'
+$opentracker = $null
+$murderPort = Get-FreePort
+try {
+    Import-Module (Join-Path $root 'out/Murder/Murder.psd1') -Force
+    $source = New-Item -ItemType Directory -Path (Join-Path $work 'src')
+    Set-Content -LiteralPath (Join-Path $source 'payload.txt') -Value ('x' * 100000)
+    $tracker = Start-MurderTracker -Port $murderPort -BindAddress 127.0.0.1
+    $torrent = New-MurderTorrent -Tag Bench -Path $source -Tracker $tracker.Url -OutputDirectory (Join-Path $work 'out')
+    $null = $torrent | Register-MurderTorrent -Port $murderPort
+    $escaped = -join ([System.Convert]::FromHexString($torrent.InfoHash) | ForEach-Object { '%{0:X2}' -f $_ })
+    $env:MURDER_BENCH_INFOHASH = $escaped
+    $env:MURDER_BENCH_PEERS = $Peers
+
+    # opentracker's Debian build serves only whitelisted info-hashes (-w); it chroots to -d.
+    $otDir = New-Item -ItemType Directory -Path (Join-Path $work 'opentracker')
+    Set-Content -LiteralPath (Join-Path $otDir 'whitelist') -Value $torrent.InfoHash
+    $otPort = Get-FreePort
+    $opentracker = Start-Process -FilePath (Get-Command opentracker).Source -ArgumentList @('-i', '127.0.0.1', '-p', $otPort, '-P', $otPort, '-d', $otDir.FullName, '-w', 'whitelist') `
+        -RedirectStandardOutput (Join-Path $work 'opentracker.out') -RedirectStandardError (Join-Path $work 'opentracker.err') -PassThru
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ($true) {
+        try { $null = Invoke-WebRequest "http://127.0.0.1:$otPort/scrape?info_hash=$escaped" -UseBasicParsing; break }
+        catch { if ([DateTime]::UtcNow -gt $deadline -or $opentracker.HasExited) { throw "opentracker did not start: $(Get-Content (Join-Path $work 'opentracker.err') -Raw)" }; Start-Sleep -Milliseconds 100 }
+    }
+
+    $idleRss = Get-Rss $tracker.ProcessId
+    $results = foreach ($target in @(
+            @{ Name = "Murder"; Url = "http://127.0.0.1:$murderPort"; Scrape = "http://127.0.0.1:$murderPort/scrape?info_hash=$escaped" }
+            @{ Name = "opentracker"; Url = "http://127.0.0.1:$otPort"; Scrape = "http://127.0.0.1:$otPort/scrape?info_hash=$escaped" })) {
+        $null = Invoke-Wrk $target.Url 3   # warm-up: every peer announces at least once
+        $run = Invoke-Wrk $target.Url $Duration
+        [pscustomobject]@{
+            Tracker        = $target.Name
+            AnnouncesPerSec = [math]::Round($run.Rate)
+            Non2xx         = $run.Non2xx
+            PeersListed    = Get-ScrapePeers $target.Scrape
+        }
+    }
+
+    $rss = Get-Rss $tracker.ProcessId
+    $results | Format-Table -AutoSize | Out-String | Write-Host
+    Write-Host ("Murder tracker process (a pwsh running the module): {0:N1} MB resident idle before the load, {1:N1} MB with $Peers peers after it (+{2:N1} MB)." -f ($idleRss / 1MB), ($rss / 1MB), (($rss - $idleRss) / 1MB))
+    Write-Host "Load: wrk -t$Threads -c$Connections -d${Duration}s, $Peers distinct peers on one torrent, numwant=50, on $([Environment]::ProcessorCount) cores."
+    $results
+}
+finally {
+    if ($opentracker -and -not $opentracker.HasExited) { $opentracker.Kill(); $opentracker.WaitForExit(5000) }
+    Stop-MurderTracker -Port $murderPort -WarningAction SilentlyContinue -ErrorAction Continue
+    $env:MURDER_STATE_DIR = $savedState
+    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS -ErrorAction Ignore
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+}

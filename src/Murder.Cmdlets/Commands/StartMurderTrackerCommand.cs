@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using System.Net;
+using System.Threading.Tasks;
+using Murder.Cmdlets.Hosting;
+using Murder.Core;
+using Murder.Core.Hosting;
+using Murder.Core.Tracker;
+using Murder.Core.Tracker.Server;
+
+namespace Murder.Cmdlets.Commands;
+
+/// <summary>
+/// Start-MurderTracker: runs Murder's HTTP tracker, in the background by default (it outlives the
+/// session and records itself in Murder's state directory), or in this session with -Foreground.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "MurderTracker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(TrackerInfo))]
+public sealed class StartMurderTrackerCommand : MurderCmdlet
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly string[] HostTags = { "PSHOST" };
+
+    /// <summary>The TCP port; Murder's is 8998.</summary>
+    [Parameter(Position = 0)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 8998;
+
+    /// <summary>The address to listen on; every address (IPv4 and IPv6) by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string BindAddress { get; set; } = "::";
+
+    /// <summary>Seconds between announces.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int AnnounceInterval { get; set; } = 15;
+
+    /// <summary>The directory of registered .torrent files.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TorrentDirectory { get; set; }
+
+    /// <summary>Serve any torrent, not only registered ones.</summary>
+    [Parameter]
+    public SwitchParameter Open { get; set; }
+
+    /// <summary>Honour the announce ip= parameter from every client.</summary>
+    [Parameter]
+    public SwitchParameter AllowIpParameter { get; set; }
+
+    /// <summary>Run in this session until Ctrl+C instead of in the background.</summary>
+    [Parameter]
+    public SwitchParameter Foreground { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        if (!IPAddress.TryParse(BindAddress, out IPAddress? address))
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("InvalidBindAddress", MurderErrorCategory.InvalidArgument, $"'{BindAddress}' is not an IP address. Give one of this machine's addresses, 0.0.0.0 or :: for all.") { TargetObject = BindAddress }));
+            return;
+        }
+
+        BackgroundProcessStore store = BackgroundProcessStore.Default();
+        string torrentDirectory = TorrentDirectory is null
+            ? TrackerProcess.DefaultTorrentDirectory(store, Port)
+            : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentDirectory);
+        var endpoint = new IPEndPoint(address, Port);
+        string where = $"port {Port} on {address}";
+        if (!ShouldProcess(where, Foreground ? "Run a Murder tracker in this session" : "Start a Murder tracker in the background"))
+        {
+            return;
+        }
+
+        Validate(() => Directory.CreateDirectory(torrentDirectory));
+        if (Foreground)
+        {
+            RunForeground(store, endpoint, torrentDirectory);
+        }
+        else
+        {
+            StartBackground(store, endpoint, torrentDirectory);
+        }
+    }
+
+    private void StartBackground(BackgroundProcessStore store, IPEndPoint endpoint, string torrentDirectory)
+    {
+        Validate(() =>
+        {
+            TrackerServer.EnsurePortAvailable(endpoint);
+            return 0;
+        });
+
+        var parameters = new List<KeyValuePair<string, object?>>
+        {
+            new(nameof(Foreground), true),
+            new(nameof(Port), Port),
+            new(nameof(BindAddress), endpoint.Address.ToString()),
+            new(nameof(AnnounceInterval), AnnounceInterval),
+            new(nameof(TorrentDirectory), torrentDirectory),
+            new(nameof(Open), Open.IsPresent),
+            new(nameof(AllowIpParameter), AllowIpParameter.IsPresent),
+        };
+        BackgroundProcessRecord record = RunWithProgress(
+            token => BackgroundLauncher.Start(store, TrackerProcess.Kind, TrackerProcess.NameOf(Port), "Start-MurderTracker", parameters, StartTimeout, token),
+            () => new ProgressRecord(1, "Start-MurderTracker", $"Starting the tracker on port {Port}"));
+        WriteObject(TrackerProcess.ToInfo(store, record));
+    }
+
+    private void RunForeground(BackgroundProcessStore store, IPEndPoint endpoint, string torrentDirectory)
+    {
+        var options = new TrackerOptions
+        {
+            AnnounceInterval = TimeSpan.FromSeconds(AnnounceInterval),
+            Open = Open,
+            AllowIpParameter = AllowIpParameter,
+        };
+        var log = new ConcurrentQueue<string>();
+        using var server = new TrackerServer(options, endpoint, torrentDirectory, line => log.Enqueue(line));
+        Validate(() =>
+        {
+            server.Start();
+            return 0;
+        });
+
+        string? logPath = store.LogPath(TrackerProcess.Kind, TrackerProcess.NameOf(Port));
+        logPath = File.Exists(logPath) ? logPath : null;
+        BackgroundProcessRecord record = TrackerProcess.CreateRecord(store, server.LocalEndPoint.Address, Port, torrentDirectory, Open, AnnounceInterval, logPath);
+        Validate(() =>
+        {
+            store.Save(record);
+            return 0;
+        });
+
+        try
+        {
+            TrackerInfo info = TrackerProcess.ToInfo(store, record);
+            WriteObject(info);
+            Say($"Murder tracker listening on {server.LocalEndPoint} ({info.Url}); torrents from {torrentDirectory}{(Open ? ", open to any torrent" : string.Empty)}. Ctrl+C stops it.");
+            Task running = server.RunAsync(Cancellation);
+            while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
+            {
+                Drain(log);
+            }
+
+            Drain(log);
+            running.GetAwaiter().GetResult();
+            Say("Murder tracker stopped.");
+        }
+        finally
+        {
+            store.Remove(record.Kind, record.Name, record.ProcessId);
+        }
+    }
+
+    private void Drain(ConcurrentQueue<string> log)
+    {
+        while (log.TryDequeue(out string? line))
+        {
+            Say(line);
+        }
+    }
+
+    private void Say(string line) =>
+        WriteInformation(new HostInformationMessage { Message = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", CultureInfo.InvariantCulture) + line }, HostTags);
+}

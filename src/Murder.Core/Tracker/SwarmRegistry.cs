@@ -1,0 +1,431 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Net;
+using System.Threading;
+using Murder.Core.MetaInfo;
+
+namespace Murder.Core.Tracker;
+
+/// <summary>
+/// Every swarm the tracker knows: registration, announces, scrapes and expiry. Sans-IO and
+/// thread-safe: swarms are found without a lock, each swarm has its own. Time comes from an
+/// injectable <see cref="TimeProvider"/>.
+/// </summary>
+internal sealed class SwarmRegistry
+{
+    private const int StackSelection = 512;
+    private readonly ConcurrentDictionary<Hash20, Swarm> _swarms = new();
+    private readonly TrackerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _expiryTicks;
+    private int _peerCount;
+
+    public SwarmRegistry(TrackerOptions options, TimeProvider time)
+    {
+        options.Validate();
+        _options = options;
+        _time = time;
+        _expiryTicks = (long)(options.EffectivePeerExpiry.TotalSeconds * time.TimestampFrequency);
+    }
+
+    public TrackerOptions Options => _options;
+
+    public int PeerCount => Volatile.Read(ref _peerCount);
+
+    public int TorrentCount => _swarms.Count;
+
+    /// <summary>Allows a torrent (registration); a second registration only renames it.</summary>
+    public void Register(InfoHash infoHash, string? name)
+    {
+        Hash20 key = Hash20.Read(infoHash.Bytes);
+        while (true)
+        {
+            Swarm swarm = _swarms.GetOrAdd(key, static (k, n) => new Swarm(k, n, registered: true), name);
+            lock (swarm.Gate)
+            {
+                if (swarm.Removed)
+                {
+                    continue;
+                }
+
+                swarm.Registered = true;
+                swarm.Name = name ?? swarm.Name;
+                return;
+            }
+        }
+    }
+
+    /// <summary>Withdraws a registration and drops the swarm's peers. Returns whether it was known.</summary>
+    public bool Unregister(InfoHash infoHash)
+    {
+        if (!_swarms.TryRemove(Hash20.Read(infoHash.Bytes), out Swarm? swarm))
+        {
+            return false;
+        }
+
+        lock (swarm.Gate)
+        {
+            swarm.Removed = true;
+            Interlocked.Add(ref _peerCount, -swarm.Count);
+            swarm.Clear();
+        }
+
+        return true;
+    }
+
+    public bool IsRegistered(InfoHash infoHash) =>
+        _swarms.TryGetValue(Hash20.Read(infoHash.Bytes), out Swarm? swarm) && swarm.Registered;
+
+    /// <summary>
+    /// Handles an announce from <paramref name="address"/> (already chosen between the connection's
+    /// source and ip=) and writes the bencoded response body. Returns null, or the failure reason
+    /// (nothing written) when the announce is refused.
+    /// </summary>
+    public string? Announce(in AnnounceRequest request, PeerAddress address, ResponseBuilder output)
+    {
+        if (!_swarms.TryGetValue(request.InfoHash, out Swarm? swarm))
+        {
+            if (!_options.Open)
+            {
+                return "unregistered torrent";
+            }
+
+            if (request.Event == TrackerEvent.Stopped)
+            {
+                WriteAnnounceResponse(output, 0, 0, 0, ReadOnlySpan<int>.Empty, null, request);
+                return null;
+            }
+
+            if (_swarms.Count >= _options.MaxTorrents)
+            {
+                return "the tracker has reached its torrent limit";
+            }
+
+            swarm = _swarms.GetOrAdd(request.InfoHash, static k => new Swarm(k, null, registered: false));
+        }
+
+        long now = _time.GetTimestamp();
+        lock (swarm.Gate)
+        {
+            if (swarm.Removed)
+            {
+                return "unregistered torrent";
+            }
+
+            int index = swarm.IndexOf(request.PeerId);
+            if (request.Event == TrackerEvent.Stopped)
+            {
+                if (index >= 0)
+                {
+                    swarm.RemoveAt(index);
+                    Interlocked.Decrement(ref _peerCount);
+                }
+
+                WriteAnnounceResponse(output, swarm.Seeders, swarm.Leechers, swarm.Completed, ReadOnlySpan<int>.Empty, null, request);
+                return null;
+            }
+
+            bool isSeeder = request.Left == 0;
+            if (index < 0)
+            {
+                if (Interlocked.Increment(ref _peerCount) > _options.MaxPeers)
+                {
+                    Interlocked.Decrement(ref _peerCount);
+                    return "the tracker has reached its peer limit";
+                }
+
+                index = swarm.Add(new PeerEntry
+                {
+                    PeerId = request.PeerId,
+                    Address = address,
+                    Port = (ushort)request.Port,
+                    IsSeeder = isSeeder,
+                    LastSeen = now,
+                });
+            }
+            else
+            {
+                ref PeerEntry peer = ref swarm[index];
+                if (peer.IsSeeder != isSeeder)
+                {
+                    swarm.Seeders += isSeeder ? 1 : -1;
+                    peer.IsSeeder = isSeeder;
+                }
+
+                peer.Address = address;
+                peer.Port = (ushort)request.Port;
+                peer.LastSeen = now;
+            }
+
+            if (request.Event == TrackerEvent.Completed && !swarm[index].CountedCompleted)
+            {
+                swarm[index].CountedCompleted = true;
+                swarm.Completed++;
+            }
+
+            int wanted = request.NumWant < 0 ? _options.DefaultNumWant : Math.Min(request.NumWant, _options.MaxNumWant);
+            int[]? rented = null;
+            Span<int> selection = wanted <= StackSelection ? stackalloc int[StackSelection] : (rented = ArrayPool<int>.Shared.Rent(wanted));
+            int selected = SelectPeers(swarm, index, isSeeder, wanted, selection);
+            WriteAnnounceResponse(output, swarm.Seeders, swarm.Leechers, swarm.Completed, selection[..selected], swarm, request);
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Writes a scrape response (BEP 48) for the given info-hashes, or for every torrent when none
+    /// are given. Unknown info-hashes are left out.
+    /// </summary>
+    public void Scrape(Span<Hash20> infoHashes, ResponseBuilder output)
+    {
+        output.Write("d5:filesd"u8);
+        if (infoHashes.IsEmpty)
+        {
+            List<SwarmSnapshot> all = Snapshot();
+            foreach (SwarmSnapshot swarm in all)
+            {
+                WriteScrapeEntry(output, swarm);
+            }
+        }
+        else
+        {
+            infoHashes.Sort();
+            for (int i = 0; i < infoHashes.Length; i++)
+            {
+                if (i > 0 && infoHashes[i] == infoHashes[i - 1])
+                {
+                    continue;
+                }
+
+                if (_swarms.TryGetValue(infoHashes[i], out Swarm? swarm))
+                {
+                    SwarmSnapshot snapshot;
+                    lock (swarm.Gate)
+                    {
+                        snapshot = new SwarmSnapshot(swarm.InfoHash, swarm.Name, swarm.Registered, swarm.Seeders, swarm.Leechers, swarm.Completed);
+                    }
+
+                    WriteScrapeEntry(output, snapshot);
+                }
+            }
+        }
+
+        output.Write("ee"u8);
+    }
+
+    /// <summary>Every torrent's counts, sorted by info-hash.</summary>
+    public List<SwarmSnapshot> Snapshot()
+    {
+        var list = new List<SwarmSnapshot>(_swarms.Count);
+        foreach (KeyValuePair<Hash20, Swarm> pair in _swarms)
+        {
+            Swarm swarm = pair.Value;
+            lock (swarm.Gate)
+            {
+                if (!swarm.Removed)
+                {
+                    list.Add(new SwarmSnapshot(swarm.InfoHash, swarm.Name, swarm.Registered, swarm.Seeders, swarm.Leechers, swarm.Completed));
+                }
+            }
+        }
+
+        list.Sort(static (a, b) => a.InfoHash.CompareTo(b.InfoHash));
+        return list;
+    }
+
+    /// <summary>
+    /// Drops peers that missed their announces for longer than the expiry, and empty swarms that
+    /// an open tracker created. Returns how many peers went.
+    /// </summary>
+    public int ExpirePeers()
+    {
+        long cutoff = _time.GetTimestamp() - _expiryTicks;
+        int removed = 0;
+        foreach (KeyValuePair<Hash20, Swarm> pair in _swarms)
+        {
+            Swarm swarm = pair.Value;
+            lock (swarm.Gate)
+            {
+                int gone = swarm.RemoveOlderThan(cutoff);
+                removed += gone;
+                Interlocked.Add(ref _peerCount, -gone);
+                if (swarm.Count == 0 && !swarm.Registered && !swarm.Removed)
+                {
+                    swarm.Removed = true;
+                    _swarms.TryRemove(pair);
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    private static int SelectPeers(Swarm swarm, int self, bool requesterIsSeeder, int wanted, Span<int> selection)
+    {
+        int count = swarm.Count;
+        if (wanted <= 0 || count <= 1)
+        {
+            return 0;
+        }
+
+        // A random run of the dense array: O(wanted) and fair over time, since announces start at
+        // random places and removals shuffle the array.
+        int start = Random.Shared.Next(count);
+        int selected = 0;
+        for (int step = 0; step < count && selected < wanted; step++)
+        {
+            int index = start + step;
+            if (index >= count)
+            {
+                index -= count;
+            }
+
+            // Seeders have no use for other seeders.
+            if (index == self || (requesterIsSeeder && swarm[index].IsSeeder))
+            {
+                continue;
+            }
+
+            selection[selected++] = index;
+        }
+
+        return selected;
+    }
+
+    private void WriteAnnounceResponse(ResponseBuilder output, int seeders, int leechers, long completed, ReadOnlySpan<int> selection, Swarm? swarm, in AnnounceRequest request)
+    {
+        long interval = (long)_options.AnnounceInterval.TotalSeconds;
+        output.Write("d8:complete"u8);
+        output.WriteInteger(seeders);
+        output.Write("10:downloaded"u8);
+        output.WriteInteger(completed);
+        output.Write("10:incomplete"u8);
+        output.WriteInteger(leechers);
+        output.Write("8:interval"u8);
+        output.WriteInteger(interval);
+        output.Write("12:min interval"u8);
+        output.WriteInteger(interval);
+        if (request.Compact)
+        {
+            WriteCompactPeers(output, selection, swarm);
+        }
+        else
+        {
+            WriteDictionaryPeers(output, selection, swarm, request.NoPeerId);
+        }
+
+        output.WriteByte((byte)'e');
+    }
+
+    private static void WriteCompactPeers(ResponseBuilder output, ReadOnlySpan<int> selection, Swarm? swarm)
+    {
+        int v6 = 0;
+        for (int i = 0; i < selection.Length; i++)
+        {
+            if (swarm![selection[i]].Address.IsV6)
+            {
+                v6++;
+            }
+        }
+
+        int v4 = selection.Length - v6;
+        output.Write("5:peers"u8);
+        output.WriteDecimal(v4 * 6);
+        output.WriteByte((byte)':');
+        WriteCompactFamily(output, selection, swarm, isV6: false, v4 * 6);
+        if (v6 > 0)
+        {
+            output.Write("6:peers6"u8);
+            output.WriteDecimal(v6 * 18);
+            output.WriteByte((byte)':');
+            WriteCompactFamily(output, selection, swarm, isV6: true, v6 * 18);
+        }
+    }
+
+    private static void WriteCompactFamily(ResponseBuilder output, ReadOnlySpan<int> selection, Swarm? swarm, bool isV6, int bytes)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        Span<byte> span = output.GetSpan(bytes);
+        int position = 0;
+        int addressLength = isV6 ? 16 : 4;
+        for (int i = 0; i < selection.Length; i++)
+        {
+            ref PeerEntry peer = ref swarm![selection[i]];
+            if (peer.Address.IsV6 != isV6)
+            {
+                continue;
+            }
+
+            peer.Address.Write(span[position..]);
+            span[position + addressLength] = (byte)(peer.Port >> 8);
+            span[position + addressLength + 1] = (byte)peer.Port;
+            position += addressLength + 2;
+        }
+
+        output.Advance(bytes);
+    }
+
+    private static void WriteDictionaryPeers(ResponseBuilder output, ReadOnlySpan<int> selection, Swarm? swarm, bool noPeerId)
+    {
+        output.Write("5:peersl"u8);
+        Span<byte> id = stackalloc byte[Hash20.Length];
+        Span<char> text = stackalloc char[64];
+        Span<byte> ascii = stackalloc byte[64];
+        for (int i = 0; i < selection.Length; i++)
+        {
+            ref PeerEntry peer = ref swarm![selection[i]];
+            output.Write("d2:ip"u8);
+            IPAddress address = peer.Address.ToIPAddress();
+            address.TryFormat(text, out int length);
+            for (int c = 0; c < length; c++)
+            {
+                ascii[c] = (byte)text[c];
+            }
+
+            output.WriteString(ascii[..length]);
+            if (!noPeerId)
+            {
+                output.Write("7:peer id"u8);
+                peer.PeerId.CopyTo(id);
+                output.WriteString(id);
+            }
+
+            output.Write("4:port"u8);
+            output.WriteInteger(peer.Port);
+            output.WriteByte((byte)'e');
+        }
+
+        output.WriteByte((byte)'e');
+    }
+
+    private static void WriteScrapeEntry(ResponseBuilder output, in SwarmSnapshot swarm)
+    {
+        Span<byte> key = stackalloc byte[Hash20.Length];
+        swarm.InfoHash.CopyTo(key);
+        output.WriteString(key);
+        output.Write("d8:complete"u8);
+        output.WriteInteger(swarm.Seeders);
+        output.Write("10:downloaded"u8);
+        output.WriteInteger(swarm.Completed);
+        output.Write("10:incomplete"u8);
+        output.WriteInteger(swarm.Leechers);
+        if (swarm.Name is not null)
+        {
+            output.Write("4:name"u8);
+            output.WriteString(System.Text.Encoding.UTF8.GetBytes(swarm.Name));
+        }
+
+        output.WriteByte((byte)'e');
+    }
+}

@@ -1,0 +1,23 @@
+namespace Murder.Core.Tracker;
+
+/// <summary>A torrent registered with a tracker: what Register-MurderTorrent returns.</summary>
+public sealed record TorrentRegistration
+{
+    /// <summary>The info-hash, 40 hexadecimal digits.</summary>
+    public required string InfoHash { get; init; }
+
+    /// <summary>The torrent's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The registered copy in the torrent directory.</summary>
+    public required string TorrentPath { get; init; }
+
+    /// <summary>The tracker's torrent directory.</summary>
+    public required string TorrentDirectory { get; init; }
+
+    /// <summary>The tracker's announce URL, when a running tracker was addressed.</summary>
+    public string? Tracker { get; init; }
+
+    /// <summary>Whether the running tracker was seen serving the torrent.</summary>
+    public bool Confirmed { get; init; }
+}

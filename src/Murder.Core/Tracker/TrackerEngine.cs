@@ -1,0 +1,131 @@
+using System;
+using System.Text;
+using Murder.Core.Tracker.Http;
+
+namespace Murder.Core.Tracker;
+
+/// <summary>
+/// The tracker's request handling, sans-IO: a parsed request head and who sent it in, a whole
+/// HTTP response out. The socket server and the unit tests drive it the same way.
+/// </summary>
+internal sealed class TrackerEngine
+{
+    private const int ScrapeStackLimit = 64;
+    private readonly SwarmRegistry _registry;
+    private readonly TrackerOptions _options;
+
+    public TrackerEngine(SwarmRegistry registry)
+    {
+        _registry = registry;
+        _options = registry.Options;
+    }
+
+    public SwarmRegistry Registry => _registry;
+
+    private static ReadOnlySpan<byte> PlainText => "text/plain"u8;
+
+    /// <summary>Answers one request; returns whether the connection may stay open.</summary>
+    public bool Handle(ReadOnlySpan<byte> buffer, in HttpRequestHead head, in TrackerClientInfo client, ResponseBuilder output, out ArraySegment<byte> response)
+    {
+        output.Reset();
+        ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
+        ReadOnlySpan<byte> path = target[..head.PathLength];
+        ReadOnlySpan<byte> query = head.PathLength < target.Length ? target[(head.PathLength + 1)..] : ReadOnlySpan<byte>.Empty;
+        ReadOnlySpan<byte> host = head.HostStart >= 0 ? buffer.Slice(head.HostStart, head.HostLength) : ReadOnlySpan<byte>.Empty;
+        int status = 200;
+        ReadOnlySpan<byte> contentType = PlainText;
+
+        if (path.SequenceEqual("/announce"u8))
+        {
+            Announce(query, host, client, output);
+        }
+        else if (path.SequenceEqual("/scrape"u8))
+        {
+            Scrape(query, output);
+        }
+        else if (path.SequenceEqual("/"u8) || path.SequenceEqual("/index.html"u8))
+        {
+            if (HostHeader.IsTrusted(host, _options.AllowedHostNames))
+            {
+                string page = StatusPage.Render(_registry.Snapshot(), _registry.PeerCount, _options.Open);
+                output.Write(Encoding.UTF8.GetBytes(page));
+                contentType = "text/html; charset=utf-8"u8;
+            }
+            else
+            {
+                status = 403;
+                output.WriteFailure("the status page is served only under an IP address, localhost or this machine's name");
+            }
+        }
+        else
+        {
+            status = 404;
+            output.WriteFailure("not found: this tracker serves /announce, /scrape and /");
+        }
+
+        response = output.Finish(status, contentType, head.KeepAlive, head.IsHead);
+        return head.KeepAlive;
+    }
+
+    /// <summary>The response to a request that could not be parsed; the connection is then closed.</summary>
+    public static ArraySegment<byte> Reject(HttpParseStatus status, string? error, ResponseBuilder output)
+    {
+        output.Reset();
+        output.WriteFailure(error ?? "bad request");
+        int code = status switch
+        {
+            HttpParseStatus.TooLarge => 431,
+            HttpParseStatus.MethodNotAllowed => 405,
+            HttpParseStatus.VersionNotSupported => 505,
+            _ => 400,
+        };
+        return output.Finish(code, PlainText, keepAlive: false, omitBody: false);
+    }
+
+    /// <summary>The response when the connection limit is reached.</summary>
+    public static ArraySegment<byte> Busy(ResponseBuilder output)
+    {
+        output.Reset();
+        output.WriteFailure("the tracker is at its connection limit; try again");
+        return output.Finish(503, PlainText, keepAlive: false, omitBody: false);
+    }
+
+    private void Announce(ReadOnlySpan<byte> query, ReadOnlySpan<byte> host, in TrackerClientInfo client, ResponseBuilder output)
+    {
+        string? failure = TrackerQueryParser.ParseAnnounce(query, out AnnounceRequest request);
+        if (failure is null)
+        {
+            PeerAddress address = client.Address;
+            if (request.Ip is PeerAddress claimed && IpParameterAllowed(host, client))
+            {
+                address = claimed;
+            }
+
+            failure = _registry.Announce(request, address, output);
+        }
+
+        if (failure is not null)
+        {
+            output.Reset();
+            output.WriteFailure(failure);
+        }
+    }
+
+    private bool IpParameterAllowed(ReadOnlySpan<byte> host, in TrackerClientInfo client) =>
+        _options.AllowIpParameter || (client.IsLoopback && HostHeader.IsTrusted(host, _options.AllowedHostNames));
+
+    private void Scrape(ReadOnlySpan<byte> query, ResponseBuilder output)
+    {
+        int limit = _options.MaxScrapeHashes;
+        Hash20[]? rented = limit > ScrapeStackLimit ? new Hash20[limit] : null;
+        Span<Hash20> hashes = rented ?? stackalloc Hash20[ScrapeStackLimit];
+        string? failure = TrackerQueryParser.ParseScrape(query, hashes[..limit], out int count);
+        if (failure is not null)
+        {
+            output.WriteFailure(failure);
+            return;
+        }
+
+        _registry.Scrape(hashes[..count], output);
+    }
+}
