@@ -19,6 +19,10 @@
         'Stop-MurderTracker'
         'Get-MurderTracker'
         'Register-MurderTorrent'
+        'Start-MurderSeeding'
+        'Stop-MurderSeeding'
+        'Invoke-MurderPeer'
+        'Stop-MurderPeering'
     )
     AliasesToExport      = @()
     VariablesToExport    = @()

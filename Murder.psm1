@@ -11,4 +11,4 @@ $tagCompleter = {
         Sort-Object |
         ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) }
 }
-Register-ArgumentCompleter -CommandName 'New-MurderTorrent' -ParameterName 'Tag' -ScriptBlock $tagCompleter
+Register-ArgumentCompleter -CommandName 'New-MurderTorrent', 'Start-MurderSeeding', 'Stop-MurderSeeding', 'Invoke-MurderPeer', 'Stop-MurderPeering' -ParameterName 'Tag' -ScriptBlock $tagCompleter

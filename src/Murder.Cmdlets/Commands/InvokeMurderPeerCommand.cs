@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Murder.Cmdlets.Hosting;
+using Murder.Core;
+using Murder.Core.Deployment;
+using Murder.Core.Hosting;
+using Murder.Core.MetaInfo;
+using Murder.Core.Swarm;
+
+namespace Murder.Cmdlets.Commands;
+
+/// <summary>
+/// Invoke-MurderPeer: downloads TAG.tgz through the swarm, keeps seeding it for a while from a
+/// background process, and extracts it into DESTINATION/TAG (Murder's peer task).
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "MurderPeer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(PeerRunResult))]
+public sealed class InvokeMurderPeerCommand : MurderCmdlet
+{
+    /// <summary>The deploy tag.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string Tag { get; set; } = string.Empty;
+
+    /// <summary>Where releases go: DESTINATION/TAG.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    public string DestinationPath { get; set; } = string.Empty;
+
+    /// <summary>The torrent; TEMP/TAG.tgz.torrent by default.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? TorrentPath { get; set; }
+
+    /// <summary>Where TAG.tgz is downloaded; the system temp directory by default.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? TempPath { get; set; }
+
+    /// <summary>Extract into DESTINATION itself.</summary>
+    [Parameter]
+    public SwitchParameter NoTagDirectory { get; set; }
+
+    /// <summary>Replace a non-empty target.</summary>
+    [Parameter]
+    public SwitchParameter UnsafePleaseDelete { get; set; }
+
+    /// <summary>Seconds to keep seeding after the download, from a background process.</summary>
+    [Parameter]
+    [ValidateRange(0, 86_400)]
+    public int SeedSeconds { get; set; } = 30;
+
+    /// <summary>The port to listen on while downloading; a free one by default.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        string temp = TempPath is null ? Path.GetTempPath() : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TempPath);
+        var request = new PeerRunRequest
+        {
+            Tag = Tag,
+            TorrentPath = TorrentPath is null ? Path.Combine(temp, DeployTag.TorrentFileName(Tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentPath),
+            TempPath = temp,
+            DestinationPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(DestinationPath),
+            NoTagDirectory = NoTagDirectory,
+            ReplaceExisting = UnsafePleaseDelete,
+            Swarm = new SwarmSettings { ListenPort = Port },
+        };
+        TorrentMetaInfo torrent = Validate(() => PeerRun.Prepare(request));
+        string target = NoTagDirectory ? request.DestinationPath : Path.Combine(request.DestinationPath, request.Tag);
+        if (!ShouldProcess(target, UnsafePleaseDelete ? $"Download '{Tag}' and replace the content" : $"Download and extract '{Tag}'"))
+        {
+            return;
+        }
+
+        using HttpSwarmTracker tracker = Validate(() => HttpSwarmTracker.For(torrent));
+        var progress = new PeerRunProgress();
+        var warnings = new ConcurrentQueue<string>();
+        DateTime started = DateTime.UtcNow;
+        PeerRunResult result = RunWithProgress(
+            token => PeerRun.RunAsync(request, tracker, (t, artifact, ct) => StartLingeringSeeder(request, artifact, warnings, ct), progress, token).GetAwaiter().GetResult(),
+            () => Describe(progress, DateTime.UtcNow - started));
+        foreach (string warning in warnings)
+        {
+            WriteWarning(warning);
+        }
+
+        WriteObject(result);
+    }
+
+    private Task StartLingeringSeeder(PeerRunRequest request, string artifact, ConcurrentQueue<string> warnings, CancellationToken cancellation)
+    {
+        if (SeedSeconds == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        int port = FreePort.Pick();
+        var parameters = new List<KeyValuePair<string, object?>>
+        {
+            new("Foreground", true),
+            new("Tag", request.Tag),
+            new("TorrentPath", request.TorrentPath),
+            new("ArtifactPath", artifact),
+            new("Port", port),
+            new("SeedSeconds", SeedSeconds),
+        };
+        try
+        {
+            BackgroundLauncher.Start(BackgroundProcessStore.Default(), SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port), "Start-MurderSeeding", parameters, TimeSpan.FromSeconds(120), cancellation);
+        }
+        catch (MurderException error)
+        {
+            // The release still deploys; only the after-download seeding is missing.
+            warnings.Enqueue($"Could not keep seeding '{request.Tag}' after the download ({error.ErrorId}): {error.Message}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static ProgressRecord Describe(PeerRunProgress progress, TimeSpan elapsed)
+    {
+        string activity = "Invoke-MurderPeer";
+        SwarmStatistics? statistics = progress.Statistics;
+        if (progress.Stage != PeerRunStage.Downloading || statistics is null)
+        {
+            return new ProgressRecord(1, activity, progress.Stage switch
+            {
+                PeerRunStage.Checking => "Checking what is already downloaded",
+                PeerRunStage.HandingOver => "Starting a background process to keep seeding",
+                PeerRunStage.Extracting => "Extracting",
+                _ => progress.Stage.ToString(),
+            });
+        }
+
+        double rate = elapsed.TotalSeconds > 0 ? statistics.Downloaded / elapsed.TotalSeconds : 0;
+        var record = new ProgressRecord(1, activity, $"{ByteFormatter.Format(statistics.BytesHave)} of {ByteFormatter.Format(statistics.TotalBytes)} at {ByteFormatter.Format(rate)}/s from {statistics.ConnectedPeers} peers")
+        {
+            PercentComplete = (int)(statistics.BytesHave * 100 / Math.Max(1, statistics.TotalBytes)),
+        };
+        if (rate > 0)
+        {
+            record.SecondsRemaining = (int)((statistics.TotalBytes - statistics.BytesHave) / rate);
+        }
+
+        return record;
+    }
+}

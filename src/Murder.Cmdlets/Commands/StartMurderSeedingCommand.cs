@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using Murder.Cmdlets.Hosting;
+using Murder.Core;
+using Murder.Core.Deployment;
+using Murder.Core.Hosting;
+using Murder.Core.MetaInfo;
+using Murder.Core.PeerWire;
+using Murder.Core.Storage;
+using Murder.Core.Swarm;
+
+namespace Murder.Cmdlets.Commands;
+
+/// <summary>
+/// Start-MurderSeeding: verifies TAG.tgz against its torrent and seeds it from a background process
+/// that outlives the session (Murder's start_seeding), or in this session with -Foreground.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "MurderSeeding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(SeedingInfo))]
+public sealed class StartMurderSeedingCommand : MurderCmdlet
+{
+    /// <summary>The deploy tag.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string Tag { get; set; } = string.Empty;
+
+    /// <summary>The torrent; TEMP/TAG.tgz.torrent by default.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? TorrentPath { get; set; }
+
+    /// <summary>The artifact; TEMP/TAG.tgz by default.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ArtifactPath { get; set; }
+
+    /// <summary>The port peers connect to; a free one by default.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>Seed for this many seconds, then stop (0: until Stop-MurderSeeding).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int SeedSeconds { get; set; }
+
+    /// <summary>Seed in this session until Ctrl+C.</summary>
+    [Parameter]
+    public SwitchParameter Foreground { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        string tag = Validate(() => DeployTag.Validate(Tag));
+        string temp = Path.GetTempPath();
+        string torrentPath = TorrentPath is null ? Path.Combine(temp, DeployTag.TorrentFileName(tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentPath);
+        string artifactPath = ArtifactPath is null ? Path.Combine(temp, DeployTag.ArtifactFileName(tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArtifactPath);
+        string kind = SeedSeconds > 0 ? SeedingProcess.PeerKind : SeedingProcess.SeederKind;
+        BackgroundProcessStore store = BackgroundProcessStore.Default();
+        TorrentMetaInfo torrent = LoadTorrent(torrentPath);
+        if (!File.Exists(artifactPath))
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("ArtifactNotFound", MurderErrorCategory.ObjectNotFound, $"The artifact '{artifactPath}' does not exist. Create it with New-MurderTorrent, or give -ArtifactPath.") { TargetObject = artifactPath }));
+        }
+
+        if (Foreground)
+        {
+            if (ShouldProcess(artifactPath, $"Seed '{tag}' in this session"))
+            {
+                RunForeground(store, kind, tag, torrent, torrentPath, artifactPath);
+            }
+
+            return;
+        }
+
+        if (kind == SeedingProcess.SeederKind && store.Get(kind, tag) is BackgroundProcessRecord running && BackgroundProcessStore.IsRunning(running))
+        {
+            WriteWarning($"'{tag}' is already being seeded by process {running.ProcessId}; nothing was started.");
+            WriteObject(SeedingProcess.ToInfo(running));
+            return;
+        }
+
+        if (!ShouldProcess(artifactPath, $"Start seeding '{tag}' in the background"))
+        {
+            return;
+        }
+
+        int port = Port != 0 || kind == SeedingProcess.SeederKind ? Port : FreePort.Pick();
+        var parameters = new List<KeyValuePair<string, object?>>
+        {
+            new(nameof(Foreground), true),
+            new(nameof(Tag), tag),
+            new(nameof(TorrentPath), torrentPath),
+            new(nameof(ArtifactPath), artifactPath),
+            new(nameof(Port), port),
+            new(nameof(SeedSeconds), SeedSeconds),
+        };
+        // Verifying reads the whole artifact: allow a minute plus 50 MB/s.
+        TimeSpan timeout = TimeSpan.FromSeconds(60 + (torrent.TotalLength / 50_000_000));
+        BackgroundProcessRecord record = RunWithProgress(
+            token => BackgroundLauncher.Start(store, kind, SeedingProcess.NameOf(kind, tag, port), "Start-MurderSeeding", parameters, timeout, token),
+            () => new ProgressRecord(1, "Start-MurderSeeding", $"Verifying {FormatBytes(torrent.TotalLength)} and starting to seed '{tag}'"));
+        WriteObject(SeedingProcess.ToInfo(record));
+    }
+
+    private TorrentMetaInfo LoadTorrent(string torrentPath)
+    {
+        try
+        {
+            return MetaInfoReader.Load(torrentPath);
+        }
+        catch (FileNotFoundException error)
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("TorrentNotFound", MurderErrorCategory.ObjectNotFound, $"The torrent '{torrentPath}' does not exist. Create it with New-MurderTorrent, or give -TorrentPath.", error) { TargetObject = torrentPath }));
+        }
+        catch (MetaInfoException error)
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("InvalidTorrent", MurderErrorCategory.InvalidData, error.Message, error) { TargetObject = torrentPath }));
+        }
+
+        throw new InvalidOperationException("unreachable");
+    }
+
+    private void RunForeground(BackgroundProcessStore records, string kind, string tag, TorrentMetaInfo torrent, string torrentPath, string artifactPath)
+    {
+        FilePieceStore pieces = Validate(() => FilePieceStore.OpenForReading(artifactPath, torrent.TotalLength));
+        TorrentSwarm? swarm = null;
+        BackgroundProcessRecord? record = null;
+        try
+        {
+            var checkedPieces = new int[1];
+            Bitfield have = RunWithProgress(
+                token => PieceChecker.CheckAsync(torrent, pieces, new Progress<int>(count => checkedPieces[0] = count), token).GetAwaiter().GetResult(),
+                () => new ProgressRecord(1, $"Verifying {tag}", $"{checkedPieces[0]} of {torrent.PieceCount} pieces") { PercentComplete = checkedPieces[0] * 100 / torrent.PieceCount });
+            if (!have.AllSet)
+            {
+                ThrowTerminatingError(ToErrorRecord(new MurderException(
+                    "ArtifactMismatch",
+                    MurderErrorCategory.InvalidData,
+                    $"{have.CountMissing} of {torrent.PieceCount} pieces of '{artifactPath}' do not match '{torrentPath}'. The artifact changed or belongs to another torrent: make the torrent again with New-MurderTorrent -Force.")
+                {
+                    TargetObject = artifactPath,
+                }));
+            }
+
+            HttpSwarmTracker tracker = Validate(() => HttpSwarmTracker.For(torrent));
+            swarm = Validate(() => TorrentSwarm.Start(torrent, pieces, have, new SwarmSettings { ListenPort = Port }, tracker));
+            DateTime? stopsAt = SeedSeconds > 0 ? DateTime.UtcNow.AddSeconds(SeedSeconds) : null;
+            string log = records.LogPath(kind, SeedingProcess.NameOf(kind, tag, swarm.LocalEndPoint.Port));
+            record = SeedingProcess.CreateRecord(kind, tag, swarm.LocalEndPoint.Port, torrent.InfoHash.ToHex(), artifactPath, torrentPath, tracker.AnnounceUrl.AbsoluteUri, stopsAt, File.Exists(log) ? log : null);
+            records.Save(record);
+            WriteObject(SeedingProcess.ToInfo(record));
+            while (!Cancellation.IsCancellationRequested && (stopsAt is null || DateTime.UtcNow < stopsAt))
+            {
+                Cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
+            }
+        }
+        finally
+        {
+            if (record is not null)
+            {
+                records.Remove(record.Kind, record.Name, record.ProcessId);
+            }
+
+            swarm?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            pieces.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+}
