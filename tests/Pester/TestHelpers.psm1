@@ -39,4 +39,30 @@ function Test-PythonLibtorrent {
     $LASTEXITCODE -eq 0
 }
 
+
+
+function Get-FreeTcpPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Compare-DirectoryTree {
+    # Relative path => SHA-256 of every file under a directory, .git* entries left out (as Murder packs).
+    param([Parameter(Mandatory)] [string] $Path)
+    $table = [ordered]@{}
+    Get-ChildItem -LiteralPath $Path -Recurse -File -Force |
+        Where-Object { $_.FullName -notmatch '[\\/]\.git' } |
+        Sort-Object FullName |
+        ForEach-Object { $table[[System.IO.Path]::GetRelativePath($Path, $_.FullName).Replace('\', '/')] = (Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash }
+    $table
+}
+
+function Stop-MurderTestProcesses {
+    # Teardown for tests that start Murder's background processes in their own state directory.
+    param([int] $TrackerPort)
+    Stop-MurderPeering -All -WarningAction Ignore -ErrorAction Continue
+    Stop-MurderSeeding -All -WarningAction Ignore -ErrorAction Continue
+    if ($TrackerPort) { Stop-MurderTracker -Port $TrackerPort -WarningAction Ignore -ErrorAction Continue }
+}
 Export-ModuleMember -Function *
