@@ -21,6 +21,8 @@ namespace Murder.Cmdlets.Commands;
 [OutputType(typeof(SeedingInfo))]
 public sealed class StartMurderSeedingCommand : MurderCmdlet
 {
+    private static readonly string[] HostTags = { "PSHOST" };
+
     /// <summary>The deploy tag.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string Tag { get; set; } = string.Empty;
@@ -144,6 +146,8 @@ public sealed class StartMurderSeedingCommand : MurderCmdlet
 
             HttpSwarmTracker tracker = Validate(() => HttpSwarmTracker.For(torrent));
             swarm = Validate(() => TorrentSwarm.Start(torrent, pieces, have, new SwarmSettings { ListenPort = Port }, tracker));
+            var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            swarm.Diagnostic += diagnostics.Enqueue;
             DateTime? stopsAt = SeedSeconds > 0 ? DateTime.UtcNow.AddSeconds(SeedSeconds) : null;
             string log = records.LogPath(kind, SeedingProcess.NameOf(kind, tag, swarm.LocalEndPoint.Port));
             record = SeedingProcess.CreateRecord(kind, tag, swarm.LocalEndPoint.Port, torrent.InfoHash.ToHex(), artifactPath, torrentPath, tracker.AnnounceUrl.AbsoluteUri, stopsAt, File.Exists(log) ? log : null);
@@ -152,6 +156,11 @@ public sealed class StartMurderSeedingCommand : MurderCmdlet
             while (!Cancellation.IsCancellationRequested && (stopsAt is null || DateTime.UtcNow < stopsAt))
             {
                 Cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
+                while (diagnostics.TryDequeue(out string? line))
+                {
+                    // Lands in the background process's log.
+                    WriteInformation(new HostInformationMessage { Message = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture) + line }, HostTags);
+                }
             }
         }
         finally

@@ -85,6 +85,12 @@ public sealed class TorrentSwarm : IAsyncDisposable
     /// <summary>Our peer id.</summary>
     public ReadOnlyMemory<byte> PeerId => _peerId;
 
+    /// <summary>
+    /// Notable events, one line each (a peer dropped and why, a ban, a hash failure), raised on
+    /// whatever thread saw them; handlers must be quick and thread-safe.
+    /// </summary>
+    public event Action<string>? Diagnostic;
+
     /// <summary>Completes when every piece is verified and written; faults when the swarm cannot go on (a disk error).</summary>
     public Task Completion => _completion.Task;
 
@@ -261,15 +267,27 @@ public sealed class TorrentSwarm : IAsyncDisposable
 
                     break;
                 case PeerMessageKind.Bitfield:
-                    if (connection.ReceivedAnyMessage)
+                    _validator.Validate(message);
+                    if (!connection.ReceivedAnyMessage)
                     {
-                        throw new PeerProtocolException(PeerProtocolError.InvalidMessageLength, "The peer sent a bitfield after other messages; it may only come first.");
+                        connection.RemoteHave.ReadFrom(message.Payload);
+                        _picker.AddAvailability(connection.RemoteHave);
+                        connection.StartedAsSeed = connection.RemoteHave.AllSet;
+                    }
+                    else
+                    {
+                        // BEP 3 wants the bitfield first, but aria2 sends it once it has pieces:
+                        // take it as a batch of 'have's.
+                        Bitfield late = Bitfield.FromBytes(message.Payload.IsSingleSegment ? message.Payload.FirstSpan : message.Payload.ToArray(), _torrent.PieceCount);
+                        foreach (int index in late)
+                        {
+                            if (connection.RemoteHave.Set(index))
+                            {
+                                _picker.AddAvailability(index);
+                            }
+                        }
                     }
 
-                    _validator.Validate(message);
-                    connection.RemoteHave.ReadFrom(message.Payload);
-                    _picker.AddAvailability(connection.RemoteHave);
-                    connection.StartedAsSeed = connection.RemoteHave.AllSet;
                     UpdateInterest(connection);
                     DisconnectIfBothComplete(connection);
                     break;
@@ -490,6 +508,11 @@ public sealed class TorrentSwarm : IAsyncDisposable
         }
         catch (Exception error) when (error is OperationCanceledException or SocketException or ObjectDisposedException or PeerProtocolException or MurderException)
         {
+            if (error is PeerProtocolException or MurderException)
+            {
+                Diagnostic?.Invoke($"handshake with {socket.RemoteEndPoint?.ToString() ?? "a peer"} failed: {error.Message}");
+            }
+
             lock (_gate)
             {
                 if (connection is null && dialled is not null)
@@ -554,6 +577,11 @@ public sealed class TorrentSwarm : IAsyncDisposable
     private void Disconnected(PeerConnection connection, Exception? reason)
     {
         connection.Dispose();
+        if (reason is not null && reason is not OperationCanceledException and not ObjectDisposedException)
+        {
+            Diagnostic?.Invoke($"peer {connection.RemoteEndPoint} ({System.Text.Encoding.ASCII.GetString(connection.PeerId, 0, 8)}) dropped: {reason.Message}");
+        }
+
         lock (_gate)
         {
             if (!_connections.Remove(connection))
@@ -566,7 +594,14 @@ public sealed class TorrentSwarm : IAsyncDisposable
             _picker.RemoveAvailability(connection.RemoteHave);
             if (connection.IsOutgoing && _candidates.TryGetValue(connection.RemoteEndPoint, out PeerCandidate? candidate))
             {
-                candidate.Failed(_clock.Elapsed); // dial again later, unless banned
+                if (_picker.IsComplete && connection.RemoteHave.AllSet)
+                {
+                    candidate.Ban(); // two seeds have nothing to trade: never dial it again
+                }
+                else
+                {
+                    candidate.Failed(_clock.Elapsed); // dial again later
+                }
             }
         }
     }
@@ -773,6 +808,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
             if (connection.BadPieces >= _settings.BanAfterBadPieces && _bannedPeerIds.Add(connection.PeerIdText))
             {
                 _banned++;
+                Diagnostic?.Invoke($"peer {connection.RemoteEndPoint} banned: piece {piece.Index} failed its hash check");
                 if (_candidates.TryGetValue(connection.RemoteEndPoint, out PeerCandidate? candidate))
                 {
                     candidate.Ban();
@@ -878,10 +914,11 @@ public sealed class TorrentSwarm : IAsyncDisposable
                         Rechoke();
                     }
 
-                    bool wantPeers = !_picker.IsComplete; // a complete node waits to be dialled
                     foreach ((IPEndPoint endPoint, PeerCandidate candidate) in _candidates)
                     {
-                        if (!wantPeers || _connections.Count + _connecting >= _settings.MaxConnections || _connecting >= 16)
+                        // Seeders dial too: the tracker hands them leechers, and some clients (transmission)
+                        // never dial loopback or private addresses themselves.
+                        if (_connections.Count + _connecting >= _settings.MaxConnections || _connecting >= 16)
                         {
                             break;
                         }
