@@ -14,6 +14,10 @@ $prerequisites = @(
     @{ Package = 'transmission-cli'; Test = { [bool](Get-Command transmission-show -ErrorAction Ignore) } }
     @{ Package = 'aria2'; Test = { [bool](Get-Command aria2c -ErrorAction Ignore) } }
     @{ Package = 'python3-libtorrent'; Test = { (Test-Path /usr/bin/python3) -and $(& /usr/bin/python3 -c 'import libtorrent' 2>$null; $LASTEXITCODE -eq 0) } }
+    # The tracker client's interop test and the tracker benchmark's reference (bench/tracker).
+    @{ Package = 'opentracker'; Test = { [bool](Get-Command opentracker -ErrorAction Ignore) } }
+    # Load generator of the tracker benchmark (bench/tracker); no test needs it.
+    @{ Package = 'wrk'; Test = { [bool](Get-Command wrk -ErrorAction Ignore) } }
 )
 
 if (-not $IsLinux) {

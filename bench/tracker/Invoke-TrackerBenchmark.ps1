@@ -6,7 +6,10 @@
     Builds nothing: it imports out/Murder (run ./build.ps1 first). Creates one small torrent,
     starts Murder's tracker (in the background, registered torrent) and opentracker (Debian build,
     with a whitelist holding that info-hash) on loopback ports, fills each with PEERS distinct peers,
-    then runs wrk with bench/tracker/announce.lua against each for DURATION seconds. Prints
+    then runs wrk with bench/tracker/announce.lua against each for DURATION seconds. opentracker
+    closes the connection after every response, so Murder is measured twice: with keep-alive (as
+    wrk and most clients use it) and with Connection: close (a new connection per announce, as
+    opentracker serves). Prints
     announces/s for both, the peers each tracker then lists (scrape), and the resident memory of
     Murder's tracker process. Everything it starts is stopped and every file removed, also on failure.
 .EXAMPLE
@@ -84,7 +87,9 @@ try {
     $idleRss = Get-Rss $tracker.ProcessId
     $results = foreach ($target in @(
             @{ Name = "Murder"; Url = "http://127.0.0.1:$murderPort"; Scrape = "http://127.0.0.1:$murderPort/scrape?info_hash=$escaped" }
+            @{ Name = "Murder (Connection: close)"; Close = $true; Url = "http://127.0.0.1:$murderPort"; Scrape = "http://127.0.0.1:$murderPort/scrape?info_hash=$escaped" }
             @{ Name = "opentracker"; Url = "http://127.0.0.1:$otPort"; Scrape = "http://127.0.0.1:$otPort/scrape?info_hash=$escaped" })) {
+        $env:MURDER_BENCH_CLOSE = if ($target['Close']) { '1' } else { '0' }
         $null = Invoke-Wrk $target.Url 3   # warm-up: every peer announces at least once
         $run = Invoke-Wrk $target.Url $Duration
         [pscustomobject]@{
@@ -105,6 +110,6 @@ finally {
     if ($opentracker -and -not $opentracker.HasExited) { $opentracker.Kill(); $opentracker.WaitForExit(5000) }
     Stop-MurderTracker -Port $murderPort -WarningAction SilentlyContinue -ErrorAction Continue
     $env:MURDER_STATE_DIR = $savedState
-    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS -ErrorAction Ignore
+    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS, Env:MURDER_BENCH_CLOSE -ErrorAction Ignore
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 }

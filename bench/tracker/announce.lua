@@ -3,6 +3,8 @@
 local hash = os.getenv("MURDER_BENCH_INFOHASH")
 local peers = tonumber(os.getenv("MURDER_BENCH_PEERS") or "10000")
 local counter = 0
+-- MURDER_BENCH_CLOSE=1 sends Connection: close, so every announce opens a new connection.
+local headers = (os.getenv("MURDER_BENCH_CLOSE") == "1") and { ["Connection"] = "close" } or nil
 
 function setup(thread)
   -- Threads start at different peers so they do not walk in step.
@@ -21,5 +23,5 @@ function request()
     "&peer_id=-WK0001-" .. string.format("%012d", i) ..
     "&port=" .. (20000 + i) ..
     "&uploaded=0&downloaded=0&left=" .. left .. "&compact=1&numwant=50"
-  return wrk.format("GET", path)
+  return wrk.format("GET", path, headers)
 end

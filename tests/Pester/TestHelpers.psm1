@@ -39,9 +39,8 @@ function Test-PythonLibtorrent {
     $LASTEXITCODE -eq 0
 }
 
-
-
 function Get-FreeTcpPort {
+    # A port free on loopback right now (the listener is closed again at once).
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $listener.Start()
     try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
@@ -65,4 +64,28 @@ function Stop-MurderTestProcesses {
     Stop-MurderSeeding -All -WarningAction Ignore -ErrorAction Continue
     if ($TrackerPort) { Stop-MurderTracker -Port $TrackerPort -WarningAction Ignore -ErrorAction Continue }
 }
+
+function Get-PwshCommand {
+    # The command that starts this same PowerShell: under `dotnet pwsh` the process is the dotnet
+    # muxer and PowerShell is pwsh.dll in $PSHOME.
+    $exe = [Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
+}
+
+function ConvertTo-PercentEncoded {
+    # Percent-encodes every byte of a hexadecimal string (an info-hash) for an announce URL.
+    param([Parameter(Mandatory)] [string] $Hex)
+    -join ([System.Convert]::FromHexString($Hex) | ForEach-Object { '%{0:X2}' -f $_ })
+}
+
+function Wait-Until {
+    # Polls a condition until it holds; throws after the timeout (a bound, not a speed assertion).
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [int] $TimeoutSeconds = 60, [string] $Because = 'the condition')
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $TimeoutSeconds s waiting for $Because." }
+        Start-Sleep -Milliseconds 200
+    }
+}
+
 Export-ModuleMember -Function *

@@ -119,6 +119,13 @@ internal sealed class SwarmRegistry
             {
                 if (index >= 0)
                 {
+                    // A leecher that leaves with nothing left finished its download (some clients
+                    // that stop at once never send event=completed).
+                    if (request.Left == 0 && !swarm[index].IsSeeder && !swarm[index].CountedCompleted)
+                    {
+                        swarm.Completed++;
+                    }
+
                     swarm.RemoveAt(index);
                     Interlocked.Decrement(ref _peerCount);
                 }
@@ -148,6 +155,13 @@ internal sealed class SwarmRegistry
             else
             {
                 ref PeerEntry peer = ref swarm[index];
+                if (isSeeder && !peer.IsSeeder && !peer.CountedCompleted)
+                {
+                    // A leecher that now has everything completed, whether or not it says so.
+                    peer.CountedCompleted = true;
+                    swarm.Completed++;
+                }
+
                 if (peer.IsSeeder != isSeeder)
                 {
                     swarm.Seeders += isSeeder ? 1 : -1;

@@ -154,6 +154,19 @@ public sealed class SwarmRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Completed_CountsLeechersThatFinishWithoutSayingSo()
+    {
+        SwarmRegistry registry = NewRegistry();
+        Announce(registry, 1, left: 50, extra: "&event=started");
+        Assert.Equal(1, Int(Announce(registry, 1, left: 0), "downloaded"));
+        Assert.Equal(1, Int(Announce(registry, 1, left: 0, extra: "&event=completed"), "downloaded"));
+        Announce(registry, 2, left: 50, extra: "&event=started");
+        Assert.Equal(2, Int(Announce(registry, 2, left: 0, extra: "&event=stopped"), "downloaded"));
+        Announce(registry, 3, left: 0, extra: "&event=started");
+        Assert.Equal(2, Int(Announce(registry, 3, left: 0, extra: "&event=stopped"), "downloaded"));
+    }
+
+    [Fact]
     public void Announce_RefusesUnregisteredTorrentsUnlessOpen()
     {
         SwarmRegistry closed = NewRegistry();

@@ -103,7 +103,15 @@ public sealed class TrackerServer : IDisposable
         Task background = HousekeepingAsync(housekeeping.Token);
         try
         {
-            await AcceptLoopAsync(listener, cancellationToken).ConfigureAwait(false);
+            // More than one accept loop, so a burst of new connections (clients that close after
+            // each announce) does not queue behind one thread.
+            var acceptors = new Task[Math.Clamp(Environment.ProcessorCount, 2, 4)];
+            for (int i = 0; i < acceptors.Length; i++)
+            {
+                acceptors[i] = AcceptLoopAsync(listener, cancellationToken);
+            }
+
+            await Task.WhenAll(acceptors).ConfigureAwait(false);
         }
         finally
         {
@@ -268,7 +276,11 @@ public sealed class TrackerServer : IDisposable
                         buffer = null;
                     }
 
-                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    if (socket.Available == 0)
+                    {
+                        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    }
+
                     buffer = ArrayPool<byte>.Shared.Rent(limit);
                     connection.Deadline = Environment.TickCount64 + requestTimeout;
                 }

@@ -1,0 +1,120 @@
+using System;
+using System.Net;
+using System.Text;
+using Murder.Core.BEncoding;
+using Murder.Core.Tracker;
+using Murder.Core.Tracker.Http;
+using Xunit;
+
+namespace Murder.Core.Tests.Tracker;
+
+public sealed class TrackerEngineTests : IDisposable
+{
+    private readonly ResponseBuilder _output = new();
+
+    public void Dispose() => _output.Dispose();
+
+    private static TrackerEngine NewEngine(TrackerOptions? options = null)
+    {
+        var registry = new SwarmRegistry(options ?? new TrackerOptions(), new ManualTime());
+        registry.Register(TrackerTestData.Torrent, "<script>alert(1)</script>.tgz");
+        return new TrackerEngine(registry);
+    }
+
+    private (string Head, byte[] Body) Request(TrackerEngine engine, string target, string host = "127.0.0.1:8998", string from = "127.0.0.1", string method = "GET")
+    {
+        byte[] request = Encoding.ASCII.GetBytes($"{method} {target} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        Assert.Equal(HttpParseStatus.Complete, HttpRequestParser.TryParse(request, 8192, out HttpRequestHead head));
+        IPAddress address = IPAddress.Parse(from);
+        engine.Handle(request, head, new TrackerClientInfo(PeerAddress.From(address), IPAddress.IsLoopback(address)), _output, out ArraySegment<byte> response);
+        string text = Encoding.Latin1.GetString(response);
+        int split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return (text[..split], Encoding.Latin1.GetBytes(text[(split + 4)..]));
+    }
+
+    private static string? PeerAddressIn(byte[] body)
+    {
+        byte[] peers = ((BString)TrackerTestData.Decode(body)["peers"]!).Bytes.ToArray();
+        return peers.Length == 0 ? null : new IPAddress(peers.AsSpan(0, 4)).ToString();
+    }
+
+    [Fact]
+    public void Announce_AnswersWithContentLengthAndKeepAlive()
+    {
+        (string head, byte[] body) = Request(NewEngine(), "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1));
+        Assert.StartsWith("HTTP/1.1 200 OK", head, StringComparison.Ordinal);
+        Assert.Contains($"Content-Length: {body.Length}", head, StringComparison.Ordinal);
+        Assert.Contains("Connection: keep-alive", head, StringComparison.Ordinal);
+        Assert.Equal(15, ((BInteger)TrackerTestData.Decode(body)["interval"]!).Value);
+    }
+
+    [Fact]
+    public void Announce_FailuresAreBencoded()
+    {
+        TrackerEngine engine = NewEngine();
+        Assert.Equal("unregistered torrent", TrackerTestData.Failure(Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Other, 1)).Body));
+        Assert.Equal("missing info_hash", TrackerTestData.Failure(Request(engine, "/announce").Body));
+        Assert.Equal("info_hash is not 20 bytes", TrackerTestData.Failure(Request(engine, "/announce?info_hash=%00").Body));
+    }
+
+    [Fact]
+    public void IpParameter_IsHonouredOnlyFromLoopbackWithATrustedHost()
+    {
+        TrackerEngine engine = NewEngine();
+        string query = "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, extra: "&ip=10.9.9.9");
+        string probe = "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 2);
+
+        Request(engine, query, from: "192.0.2.7");
+        Assert.Equal("192.0.2.7", PeerAddressIn(Request(engine, probe, from: "127.0.0.1").Body));
+
+        Request(engine, query, from: "127.0.0.1", host: "rebound.example:8998");
+        Assert.Equal("127.0.0.1", PeerAddressIn(Request(engine, probe).Body));
+
+        Request(engine, query, from: "127.0.0.1", host: "localhost:8998");
+        Assert.Equal("10.9.9.9", PeerAddressIn(Request(engine, probe).Body));
+    }
+
+    [Fact]
+    public void IpParameter_IsHonouredFromAnyoneWhenConfigured()
+    {
+        TrackerEngine engine = NewEngine(new TrackerOptions { AllowIpParameter = true });
+        Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, extra: "&ip=10.9.9.9"), from: "192.0.2.7", host: "tracker.example");
+        Assert.Equal("10.9.9.9", PeerAddressIn(Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 2)).Body));
+    }
+
+    [Fact]
+    public void StatusPage_IsEncodedAndRefusedUnderForeignHostNames()
+    {
+        TrackerEngine engine = NewEngine();
+        Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, left: 0));
+        (string head, byte[] body) = Request(engine, "/");
+        string html = Encoding.UTF8.GetString(body);
+        Assert.Contains("text/html", head, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.Contains(TrackerTestData.Torrent.ToHex(), html, StringComparison.Ordinal);
+
+        Assert.StartsWith("HTTP/1.1 403", Request(engine, "/", host: "attacker.example").Head, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", Request(engine, "/", host: "[::1]:8998").Head, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", Request(engine, "/", host: Environment.MachineName).Head, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownPaths_Get404AndHeadGetsNoBody()
+    {
+        TrackerEngine engine = NewEngine();
+        Assert.StartsWith("HTTP/1.1 404", Request(engine, "/favicon.ico").Head, StringComparison.Ordinal);
+        (string head, byte[] body) = Request(engine, "/scrape", method: "HEAD");
+        Assert.StartsWith("HTTP/1.1 200", head, StringComparison.Ordinal);
+        Assert.Empty(body);
+    }
+
+    [Fact]
+    public void Reject_ClosesWithAStatusPerProblem()
+    {
+        string text = Encoding.Latin1.GetString(TrackerEngine.Reject(HttpParseStatus.TooLarge, "too big", _output));
+        Assert.StartsWith("HTTP/1.1 431", text, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", text, StringComparison.Ordinal);
+        Assert.EndsWith("d14:failure reason7:too bige", text, StringComparison.Ordinal);
+    }
+}
