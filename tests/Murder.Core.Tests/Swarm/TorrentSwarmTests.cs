@@ -154,6 +154,41 @@ public class TorrentSwarmTests
         Assert.Equal(0, read); // closed without a handshake of ours
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x7f, 0xff, 0xff, 0xff, 7 })]          // a length prefix far over the limit
+    [InlineData(new byte[] { 0xff, 0xff, 0xff, 0xff, 7 })]          // a negative length prefix
+    [InlineData(new byte[] { 0, 0, 0, 5, 4, 0, 0, 0x10, 0 })]       // have for a piece out of range
+    [InlineData(new byte[] { 0, 0, 0, 13, 6, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0 })] // a misaligned 64 KiB request
+    public async Task Peer_sending_garbage_is_dropped_and_the_seeder_keeps_serving(byte[] garbage)
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(256 * 1024, 16 * 1024, seed: 7);
+        await using TorrentSwarm seeder = TorrentSwarm.Start(torrent, new MemoryPieceStore(data), Full(torrent), Loopback, null);
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(seeder.LocalEndPoint);
+            var stream = client.GetStream();
+            await stream.WriteAsync(new PeerHandshake(torrent.InfoHash, Enumerable.Repeat((byte)'g', 20).ToArray()).ToBytes());
+            await stream.WriteAsync(garbage);
+            // The seeder answers the handshake (and its bitfield), then closes on the garbage.
+            byte[] buffer = new byte[4096];
+            int total = 0;
+            int read;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                total += read;
+            }
+
+            Assert.True(total >= PeerHandshake.Length);
+        }
+
+        var store = new MemoryPieceStore(torrent.TotalLength);
+        await using TorrentSwarm leecher = TorrentSwarm.Start(torrent, store, new Bitfield(torrent.PieceCount), Loopback, null);
+        leecher.AddPeers(new[] { seeder.LocalEndPoint });
+        await WithTimeout(leecher.Completion);
+        Assert.True(store.Data.Span.SequenceEqual(data));
+    }
+
     private sealed class ListTracker : ISwarmTracker
     {
         private readonly IPEndPoint[] _peers;
