@@ -93,7 +93,7 @@ function Start-RealClient {
             $config = Get-ClientWorkPath $WorkPath "$Name-config"
             # transmission-cli has no switches for these: its settings file turns them off.
             @{
-                'dht-enabled' = $false; 'lpd-enabled' = $false; 'pex-enabled' = $false; 'utp-enabled' = $false
+                'dht-enabled' = $false; 'lpd-enabled' = $false; 'pex-enabled' = $false
                 'port-forwarding-enabled' = $false; 'blocklist-enabled' = $false; 'rpc-enabled' = $false
                 'bind-address-ipv4' = '127.0.0.1'; 'bind-address-ipv6' = '::1'; 'peer-port' = $port
                 'ratio-limit-enabled' = $false; 'idle-seeding-limit-enabled' = $false

@@ -44,6 +44,14 @@ public sealed class NewMurderTorrentCommand : MurderCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Leave the BEP 27 private flag off, so clients may also use DHT and peer exchange.</summary>
+    [Parameter]
+    public SwitchParameter Public { get; set; }
+
+    /// <summary>The swarm secret the tracker checks; the torrent's announce URL gets the key derived from it.</summary>
+    [Parameter]
+    public System.Security.SecureString? SwarmSecret { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -56,6 +64,8 @@ public sealed class NewMurderTorrentCommand : MurderCmdlet
             PieceLength = MyInvocation.BoundParameters.ContainsKey(nameof(PieceLength)) ? PieceLength : null,
             Compression = CompressionLevel,
             Force = Force,
+            Private = !Public,
+            SwarmSecret = SwarmSecret is null ? null : SecretBytes.From(SwarmSecret),
             CreatedBy = "Murder " + typeof(NewMurderTorrentCommand).Assembly.GetName().Version?.ToString(3),
         };
 

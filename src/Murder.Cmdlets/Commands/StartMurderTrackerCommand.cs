@@ -57,6 +57,10 @@ public sealed class StartMurderTrackerCommand : MurderCmdlet
     [Parameter]
     public SwitchParameter Foreground { get; set; }
 
+    /// <summary>Accept only announces carrying the torrent's key derived from this secret (see New-MurderTorrent -SwarmSecret).</summary>
+    [Parameter]
+    public System.Security.SecureString? SwarmSecret { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -106,8 +110,9 @@ public sealed class StartMurderTrackerCommand : MurderCmdlet
             new(nameof(Open), Open.IsPresent),
             new(nameof(AllowIpParameter), AllowIpParameter.IsPresent),
         };
+        Dictionary<string, string>? environment = SwarmSecret is null ? null : new() { [SecretBytes.EnvironmentVariable] = SecretBytes.ToPlainText(SwarmSecret) };
         BackgroundProcessRecord record = RunWithProgress(
-            token => BackgroundLauncher.Start(store, TrackerProcess.Kind, TrackerProcess.NameOf(Port), "Start-MurderTracker", parameters, StartTimeout, token),
+            token => BackgroundLauncher.Start(store, TrackerProcess.Kind, TrackerProcess.NameOf(Port), "Start-MurderTracker", parameters, StartTimeout, token, environment),
             () => new ProgressRecord(1, "Start-MurderTracker", $"Starting the tracker on port {Port}"));
         WriteObject(TrackerProcess.ToInfo(store, record));
     }
@@ -119,6 +124,9 @@ public sealed class StartMurderTrackerCommand : MurderCmdlet
             AnnounceInterval = TimeSpan.FromSeconds(AnnounceInterval),
             Open = Open,
             AllowIpParameter = AllowIpParameter,
+            SwarmSecret = SwarmSecret is not null
+                ? SecretBytes.From(SwarmSecret)
+                : Environment.GetEnvironmentVariable(SecretBytes.EnvironmentVariable) is { Length: > 0 } fromEnvironment ? System.Text.Encoding.UTF8.GetBytes(fromEnvironment) : null,
         };
         var log = new ConcurrentQueue<string>();
         using var server = new TrackerServer(options, endpoint, torrentDirectory, line => log.Enqueue(line));

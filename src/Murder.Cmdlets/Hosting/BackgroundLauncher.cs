@@ -29,7 +29,8 @@ internal static class BackgroundLauncher
         string command,
         IReadOnlyList<KeyValuePair<string, object?>> parameters,
         TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         string logPath = store.LogPath(kind, name);
         Directory.CreateDirectory(store.LogDirectory);
@@ -66,7 +67,35 @@ internal static class BackgroundLauncher
 
         start.WorkingDirectory = store.StateDirectory;
         Directory.CreateDirectory(store.StateDirectory);
-        using Process process = Process.Start(start) ?? throw new MurderException("BackgroundProcessFailed", MurderErrorCategory.NotSpecified, $"Could not start {executable}.");
+        // Secrets reach the child through its environment, never its command line (which any user can list).
+        var saved = new Dictionary<string, string?>();
+        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
+        {
+            if (start.UseShellExecute)
+            {
+                saved[variable.Key] = Environment.GetEnvironmentVariable(variable.Key);
+                Environment.SetEnvironmentVariable(variable.Key, variable.Value);
+            }
+            else
+            {
+                start.Environment[variable.Key] = variable.Value;
+            }
+        }
+
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        finally
+        {
+            foreach (KeyValuePair<string, string?> variable in saved)
+            {
+                Environment.SetEnvironmentVariable(variable.Key, variable.Value);
+            }
+        }
+
+        using Process process = started ?? throw new MurderException("BackgroundProcessFailed", MurderErrorCategory.NotSpecified, $"Could not start {executable}.");
         int processId = process.Id;
         var clock = Stopwatch.StartNew();
         try

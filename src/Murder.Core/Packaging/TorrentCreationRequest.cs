@@ -24,8 +24,11 @@ public sealed record TorrentCreationRequest
     /// <summary>Replace an existing artifact and torrent for the tag.</summary>
     public bool Force { get; init; }
 
-    /// <summary>Mark the torrent private (BEP 27).</summary>
-    public bool Private { get; init; }
+    /// <summary>Mark the torrent private (BEP 27): clients find peers only through the tracker. On by default.</summary>
+    public bool Private { get; init; } = true;
+
+    /// <summary>When set, the announce URL carries the torrent's swarm key (see Tracker.SwarmKey).</summary>
+    public byte[]? SwarmSecret { get; init; }
 
     /// <summary>Recorded as "created by".</summary>
     public string CreatedBy { get; init; } = "Murder";

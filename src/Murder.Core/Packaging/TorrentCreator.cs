@@ -115,19 +115,24 @@ public static class TorrentCreator
                 ? HashFile(plan, artifactIsSource ? null : partialArtifact, progress, cancellation)
                 : PackDirectory(plan, partialArtifact, partialTorrent, progress, cancellation);
 
-            byte[] torrentBytes = MetaInfoWriter.CreateSingleFile(
-                new SingleFileTorrent
-                {
-                    Name = DeployTag.ArtifactFileName(request.Tag),
-                    Length = size,
-                    PieceLength = pieceLength,
-                    PieceHashes = pieceHashes,
-                    Announce = plan.AnnounceUrl,
-                    IsPrivate = request.Private,
-                    CreatedBy = request.CreatedBy,
-                    CreationDate = DateTimeOffset.UtcNow,
-                },
-                out InfoHash infoHash);
+            var description = new SingleFileTorrent
+            {
+                Name = DeployTag.ArtifactFileName(request.Tag),
+                Length = size,
+                PieceLength = pieceLength,
+                PieceHashes = pieceHashes,
+                Announce = plan.AnnounceUrl,
+                IsPrivate = request.Private,
+                CreatedBy = request.CreatedBy,
+                CreationDate = DateTimeOffset.UtcNow,
+            };
+            byte[] torrentBytes = MetaInfoWriter.CreateSingleFile(description, out InfoHash infoHash);
+            if (request.SwarmSecret is byte[] secret)
+            {
+                // The key depends on the info-hash, which the announce URL does not affect.
+                description = description with { Announce = Tracker.SwarmKey.AddToUrl(plan.AnnounceUrl, secret, infoHash) };
+                torrentBytes = MetaInfoWriter.CreateSingleFile(description, out infoHash);
+            }
 
             // Read back what we wrote: the same validation every peer applies.
             MetaInfoReader.Parse(torrentBytes);
@@ -153,7 +158,7 @@ public static class TorrentCreator
                 Size = size,
                 PieceLength = pieceLength,
                 PieceCount = pieceHashes.Length / 20,
-                Tracker = plan.AnnounceUrl,
+                Tracker = description.Announce!,
                 SourcePath = plan.SourcePath,
                 FileCount = fileCount,
                 SourceBytes = sourceBytes,

@@ -25,4 +25,7 @@ internal struct AnnounceRequest
 
     /// <summary>Whether an ip= parameter was present (valid or not).</summary>
     public bool HasIpParameter;
+
+    /// <summary>The murder_key= parameter (see <see cref="SwarmKey"/>), when given as 32 hexadecimal digits.</summary>
+    public SwarmKeyValue SwarmKey;
 }

@@ -93,6 +93,11 @@ internal sealed class TrackerEngine
     private void Announce(ReadOnlySpan<byte> query, ReadOnlySpan<byte> host, in TrackerClientInfo client, ResponseBuilder output)
     {
         string? failure = TrackerQueryParser.ParseAnnounce(query, out AnnounceRequest request);
+        if (failure is null && _options.SwarmSecret is byte[] secret && !KeyMatches(secret, request))
+        {
+            failure = "this swarm needs a swarm key: use the .torrent made for it (New-MurderTorrent -SwarmSecret)";
+        }
+
         if (failure is null)
         {
             PeerAddress address = client.Address;
@@ -109,6 +114,20 @@ internal sealed class TrackerEngine
             output.Reset();
             output.WriteFailure(failure);
         }
+    }
+
+    private static bool KeyMatches(byte[] secret, in AnnounceRequest request)
+    {
+        if (!request.SwarmKey.IsPresent)
+        {
+            return false;
+        }
+
+        Span<byte> infoHash = stackalloc byte[20];
+        request.InfoHash.CopyTo(infoHash);
+        Span<byte> key = stackalloc byte[SwarmKey.Length];
+        request.SwarmKey.CopyTo(key);
+        return SwarmKey.Matches(secret, infoHash, key);
     }
 
     private bool IpParameterAllowed(ReadOnlySpan<byte> host, in TrackerClientInfo client) =>

@@ -28,6 +28,12 @@ public sealed record TrackerOptions
     public bool Open { get; init; }
 
     /// <summary>
+    /// When set, an announce is accepted only with the torrent's <see cref="SwarmKey"/> derived from
+    /// this secret; everyone else is refused.
+    /// </summary>
+    public byte[]? SwarmSecret { get; init; }
+
+    /// <summary>
     /// Honour the announce <c>ip=</c> parameter from any client. Off by default: it is then honoured
     /// only from loopback clients that address the tracker by IP or localhost, so nobody can aim a
     /// swarm at a third party.

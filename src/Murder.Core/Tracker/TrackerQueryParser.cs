@@ -152,6 +152,10 @@ internal static class TrackerQueryParser
 
                 request.NumWant = (int)Math.Min(numWant, int.MaxValue);
             }
+            else if (key.SequenceEqual("murder_key"u8))
+            {
+                request.SwarmKey = SwarmKeyValue.TryParse(value, out SwarmKeyValue swarmKey) ? swarmKey : SwarmKeyValue.Invalid;
+            }
             else if (key.SequenceEqual("ip"u8))
             {
                 request.HasIpParameter = true;
