@@ -94,10 +94,8 @@ function Start-RealClient {
             # transmission-cli has no switches for these: its settings file turns them off.
             @{
                 'dht-enabled' = $false; 'lpd-enabled' = $false; 'pex-enabled' = $false
-                'port-forwarding-enabled' = $false; 'blocklist-enabled' = $false; 'rpc-enabled' = $false
-                'bind-address-ipv4' = '127.0.0.1'; 'bind-address-ipv6' = '::1'; 'peer-port' = $port
-                'ratio-limit-enabled' = $false; 'idle-seeding-limit-enabled' = $false
-            } | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $config 'settings.json')
+                'port-forwarding-enabled' = $false; 'peer-port' = $port
+} | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $config 'settings.json')
             $marker = Join-Path $WorkPath "$Name.done"
             $finish = Join-Path $WorkPath "$Name-finish.sh"
             Set-Content -LiteralPath $finish -Value "#!/bin/sh`ntouch '$marker'`n"

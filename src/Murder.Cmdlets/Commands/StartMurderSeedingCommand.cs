@@ -45,6 +45,11 @@ public sealed class StartMurderSeedingCommand : MurderCmdlet
     [ValidateRange(0, 31_536_000)]
     public int SeedSeconds { get; set; }
 
+    /// <summary>The most bytes per second to upload, all peers together; 0 (the default) for no limit.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long MaxUploadRate { get; set; }
+
     /// <summary>Seed in this session until Ctrl+C.</summary>
     [Parameter]
     public SwitchParameter Foreground { get; set; }
@@ -95,6 +100,7 @@ public sealed class StartMurderSeedingCommand : MurderCmdlet
             new(nameof(ArtifactPath), artifactPath),
             new(nameof(Port), port),
             new(nameof(SeedSeconds), SeedSeconds),
+            new(nameof(MaxUploadRate), MaxUploadRate),
         };
         // Verifying reads the whole artifact: allow a minute plus 50 MB/s.
         TimeSpan timeout = TimeSpan.FromSeconds(60 + (torrent.TotalLength / 50_000_000));
@@ -145,7 +151,7 @@ public sealed class StartMurderSeedingCommand : MurderCmdlet
             }
 
             HttpSwarmTracker tracker = Validate(() => HttpSwarmTracker.For(torrent));
-            swarm = Validate(() => TorrentSwarm.Start(torrent, pieces, have, new SwarmSettings { ListenPort = Port }, tracker));
+            swarm = Validate(() => TorrentSwarm.Start(torrent, pieces, have, new SwarmSettings { ListenPort = Port, MaxUploadRate = MaxUploadRate }, tracker));
             var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<string>();
             swarm.Diagnostic += diagnostics.Enqueue;
             DateTime? stopsAt = SeedSeconds > 0 ? DateTime.UtcNow.AddSeconds(SeedSeconds) : null;

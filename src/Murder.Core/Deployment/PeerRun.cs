@@ -135,12 +135,11 @@ public static class PeerRun
     private static FilePieceStore OpenStore(string artifact, TorrentMetaInfo torrent)
     {
         long existing = File.Exists(artifact) ? new FileInfo(artifact).Length : 0;
-        string root = Path.GetPathRoot(Path.GetFullPath(artifact)) ?? "/";
         long needed = torrent.TotalLength - Math.Min(existing, torrent.TotalLength);
         long free;
         try
         {
-            free = new DriveInfo(root).AvailableFreeSpace;
+            free = DiskSpace.AvailableBytes(Path.GetDirectoryName(Path.GetFullPath(artifact))!);
         }
         catch (Exception error) when (error is IOException or ArgumentException or UnauthorizedAccessException)
         {

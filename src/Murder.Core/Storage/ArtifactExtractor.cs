@@ -87,7 +87,7 @@ public static class ArtifactExtractor
 
         long archiveBytes = archiveInfo.Length;
         long limit = GetExpansionLimit(request, archiveBytes);
-        Func<string, long> freeSpace = request.FreeSpaceProbe ?? GetAvailableFreeSpace;
+        Func<string, long> freeSpace = request.FreeSpaceProbe ?? DiskSpace.AvailableBytes;
         string? firstCreated = FirstMissingAncestor(parent);
         string? staging = null;
         try
@@ -384,12 +384,6 @@ public static class ArtifactExtractor
         }
     }
 
-    private static long GetAvailableFreeSpace(string directory)
-    {
-        string drive = OperatingSystem.IsWindows() ? Path.GetPathRoot(directory)! : directory;
-        return new DriveInfo(drive).AvailableFreeSpace;
-    }
-
     private static MurderException NotEmpty(string target) => new(
         "DestinationNotEmpty",
         MurderErrorCategory.ResourceExists,
@@ -413,7 +407,7 @@ public static class ArtifactExtractor
                 {
                     TargetObject = archive,
                 };
-            case IOException full when IsDiskFull(full):
+            case IOException full when DiskSpace.IsDiskFull(full):
                 return new MurderException(
                     "InsufficientDiskSpace",
                     MurderErrorCategory.WriteError,
@@ -445,10 +439,4 @@ public static class ArtifactExtractor
         }
     }
 
-    private static bool IsDiskFull(IOException error)
-    {
-        // ENOSPC (28) and EDQUOT (122 on Linux) on Unix; ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows.
-        int code = error.HResult;
-        return code is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
-    }
 }

@@ -250,6 +250,7 @@ internal sealed class PeerConnection : IDisposable
             return 0; // cancelled, or we choked the peer since
         }
 
+        await swarm.ThrottleUploadAsync(message.Length, token).ConfigureAwait(false);
         int header = PeerMessageWriter.WritePieceHeader(buffer.AsSpan(offset), message.Index, message.Begin, message.Length);
         await _store.ReadAsync((message.Index * _pieceLength) + message.Begin, buffer.AsMemory(offset + header, message.Length), token).ConfigureAwait(false);
         Interlocked.Add(ref _uploaded, message.Length);

@@ -48,6 +48,9 @@ public sealed record SwarmSettings
     /// <summary>A peer that sends this many blocks nobody asked it for is disconnected.</summary>
     public int MaxUnrequestedBlocks { get; init; } = 64;
 
+    /// <summary>The most bytes per second this swarm uploads (all peers together); 0 for no limit.</summary>
+    public long MaxUploadRate { get; init; }
+
     /// <summary>Peers asked for in each announce.</summary>
     public int AnnounceNumWant { get; init; } = 200;
 
@@ -66,6 +69,7 @@ public sealed record SwarmSettings
         Check(UploadSlots is >= 1 and <= 1000, nameof(UploadSlots), "1 to 1000");
         Check(ListenPort is >= 0 and <= 65535, nameof(ListenPort), "0 to 65535");
         Check(BanAfterBadPieces >= 1, nameof(BanAfterBadPieces), "at least 1");
+        Check(MaxUploadRate >= 0, nameof(MaxUploadRate), "0 (no limit) or more");
         Check(PeerId is null || PeerId.Length == 20, nameof(PeerId), "20 bytes");
         return this;
     }

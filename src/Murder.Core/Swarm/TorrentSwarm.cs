@@ -43,6 +43,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
     private readonly SemaphoreSlim _announceNow = new(0);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Random _random;
+    private readonly RateLimiter? _uploadLimit;
     private Socket? _listener;
     private int _connecting;
     private int _verifying;
@@ -69,6 +70,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
         _peerId = settings.PeerId ?? NewPeerId();
         _picker = new PiecePicker(torrent, have, PeerWireLimits.BlockLength, _random);
         _validator = PeerMessageValidator.For(torrent);
+        _uploadLimit = settings.MaxUploadRate > 0 ? new RateLimiter(settings.MaxUploadRate) : null;
         if (have.AllSet)
         {
             _completion.TrySetResult();
@@ -310,6 +312,10 @@ public sealed class TorrentSwarm : IAsyncDisposable
             connection.ReceivedAnyMessage = true;
         }
     }
+
+    /// <summary>Waits until the upload limit allows a block of this size (no wait without a limit).</summary>
+    internal ValueTask ThrottleUploadAsync(int bytes, CancellationToken cancellation) =>
+        _uploadLimit?.TakeAsync(bytes, cancellation) ?? ValueTask.CompletedTask;
 
     /// <summary>Called by the send loop just before a block is read: false when it was cancelled or the peer is choked.</summary>
     internal bool TakeUpload(PeerConnection connection, BlockRequest block)
@@ -715,6 +721,20 @@ public sealed class TorrentSwarm : IAsyncDisposable
                 try
                 {
                     await _store.WriteAsync((long)piece.Index * _torrent.PieceLength, piece.Buffer.AsMemory(0, piece.Size), _stopping.Token).ConfigureAwait(false);
+                }
+                catch (System.IO.IOException full) when (DiskSpace.IsDiskFull(full))
+                {
+                    _completion.TrySetException(new MurderException(
+                        "InsufficientDiskSpace",
+                        MurderErrorCategory.WriteError,
+                        $"{Environment.MachineName}: the disk filled up while downloading '{_torrent.Name}' ({_torrent.TotalLength:N0} bytes are needed in all): {full.Message} Free some space and run again; the pieces already written are kept and resumed.",
+                        full));
+                    lock (_gate)
+                    {
+                        _picker.PieceFailed(piece);
+                    }
+
+                    return;
                 }
                 catch (Exception error) when (error is System.IO.IOException or UnauthorizedAccessException)
                 {
