@@ -79,15 +79,19 @@ public static class PeerRun
         Bitfield have;
         SwarmStatistics statistics;
         long resumed;
+        DateTime swarmStartedUtc;
+        DateTime verifiedUtc;
         await using (FilePieceStore store = OpenStore(artifact, torrent))
         {
             have = await PieceChecker.CheckAsync(torrent, store, null, cancellation).ConfigureAwait(false);
             resumed = Math.Min(torrent.TotalLength, have.CountSet * (long)torrent.PieceLength);
             progress.Enter(PeerRunStage.Downloading);
+            swarmStartedUtc = DateTime.UtcNow;
             await using (TorrentSwarm swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker))
             {
                 progress.Attach(swarm);
                 await swarm.Completion.WaitAsync(cancellation).ConfigureAwait(false);
+                verifiedUtc = DateTime.UtcNow;
                 statistics = swarm.GetStatistics();
                 progress.Attach(null);
                 if (afterDownload is not null)
@@ -120,6 +124,9 @@ public static class PeerRun
             ArtifactPath = artifact,
             InfoHash = torrent.InfoHash.ToHex(),
             ReplacedExisting = extracted.ReplacedExisting,
+            BytesReceived = statistics.Downloaded,
+            FirstPieceAtUtc = statistics.FirstPieceAfter is TimeSpan first ? swarmStartedUtc + first : null,
+            VerifiedAtUtc = verifiedUtc,
         };
     }
 
