@@ -303,6 +303,9 @@ $TMin = 0.0
 try {
     if (Test-Path $WorkPath) { Remove-Item -Recurse -Force $WorkPath }
     New-Item -ItemType Directory $WorkPath | Out-Null
+    # A private copy, so a rebuild during the run does not change the module under the processes.
+    Copy-Item -Recurse (Split-Path $ModulePath) (Join-Path $WorkPath 'module/Murder')
+    $ModulePath = Join-Path $WorkPath "module/Murder/$(Split-Path -Leaf $ModulePath)"
     New-Item -ItemType Directory $CgroupRoot -Force | Out-Null
 
     $hosts = @('tracker', 'seed') + @(1..$Peers | ForEach-Object { 'p{0:D2}' -f $_ })

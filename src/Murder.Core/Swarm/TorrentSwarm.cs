@@ -816,19 +816,40 @@ public sealed class TorrentSwarm : IAsyncDisposable
             return;
         }
 
-        int room = _settings.MaxOutstandingRequests - connection.Outstanding.Count;
+        int room = QueueDepth(connection) - connection.Outstanding.Count;
         if (room <= 0)
         {
             return;
         }
 
         _scratch.Clear();
-        _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch);
+        _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch, connection.RemoteHave.AllSet ? SeedConnections() : int.MaxValue);
         foreach (BlockRequest request in _scratch)
         {
             connection.Outstanding.Add(request);
             connection.Enqueue(new OutgoingMessage(PeerMessageKind.Request, request.Piece, request.Begin, request.Length));
         }
+    }
+
+    private int QueueDepth(PeerConnection connection)
+    {
+        double blocks = connection.DownloadRate * _settings.RequestQueueTime.TotalSeconds / PeerWireLimits.BlockLength;
+        return (int)Math.Clamp(Math.Ceiling(blocks) + 2, _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+    }
+
+    /// <summary>Connected peers holding every piece: pieces only they hold are the ones to ask a seed for.</summary>
+    private int SeedConnections()
+    {
+        int seeds = 0;
+        foreach (PeerConnection connection in _connections)
+        {
+            if (connection.RemoteHave.AllSet)
+            {
+                seeds++;
+            }
+        }
+
+        return seeds;
     }
 
     private void ReleaseOutstanding(PeerConnection connection)
@@ -862,6 +883,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
                     TimeSpan now = _clock.Elapsed;
                     foreach (PeerConnection connection in _connections.ToArray())
                     {
+                        connection.SampleRate();
                         if (connection.SinceReceived > _settings.IdleTimeout)
                         {
                             connection.Close();
