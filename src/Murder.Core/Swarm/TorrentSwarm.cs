@@ -24,6 +24,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
 {
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan ChokeInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan EarlyAnnounceInterval = TimeSpan.FromSeconds(1);
     private readonly object _gate = new();
     private readonly TorrentMetaInfo _torrent;
     private readonly IPieceStore _store;
@@ -57,6 +58,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
     private TimeSpan? _completedAfter;
     private bool _completionAnnounced;
     private TimeSpan _lastChoke;
+    private TimeSpan _lastEarlyAnnounce = TimeSpan.MinValue / 2;
     private bool _disposed;
 
     private TorrentSwarm(TorrentMetaInfo torrent, IPieceStore store, Bitfield have, SwarmSettings settings, ISwarmTracker? tracker)
@@ -564,10 +566,37 @@ public sealed class TorrentSwarm : IAsyncDisposable
             _uploadedByClosed += connection.Uploaded;
             ReleaseOutstanding(connection);
             _picker.RemoveAvailability(connection.RemoteHave);
+            AnnounceSoonAfterLoss();
             if (connection.IsOutgoing && _candidates.TryGetValue(connection.RemoteEndPoint, out PeerCandidate? candidate))
             {
                 candidate.Failed(_clock.Elapsed); // dial again later, unless banned
             }
+        }
+    }
+
+    /// <summary>
+    /// A peer that finishes hands over to a lingering seeder on another port and closes its
+    /// connections; the tracker already knows the new address. Ask it now rather than at the next
+    /// interval (15 s or more), at most once a second, so the last peers do not starve meanwhile.
+    /// </summary>
+    private void AnnounceSoonAfterLoss()
+    {
+        TimeSpan now = _clock.Elapsed;
+        if (_tracker is null || _picker.IsComplete || _disposed || now - _lastEarlyAnnounce < EarlyAnnounceInterval)
+        {
+            return;
+        }
+
+        _lastEarlyAnnounce = now;
+        try
+        {
+            if (_announceNow.CurrentCount == 0)
+            {
+                _announceNow.Release();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
