@@ -47,6 +47,15 @@ public sealed record PeerRunResult
     /// <summary>The torrent's info-hash.</summary>
     public required string InfoHash { get; init; }
 
+    /// <summary>Payload bytes received from the swarm, duplicates and discarded blocks included.</summary>
+    public long BytesReceived { get; init; }
+
+    /// <summary>When the first piece was verified (UTC); null when every piece was resumed.</summary>
+    public DateTime? FirstPieceAtUtc { get; init; }
+
+    /// <summary>When the whole artifact was verified and flushed (UTC), before hand-over and extraction.</summary>
+    public DateTime? VerifiedAtUtc { get; init; }
+
     /// <summary>Whether a non-empty target was replaced.</summary>
     public bool ReplacedExisting { get; init; }
 }

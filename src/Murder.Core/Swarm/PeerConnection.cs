@@ -84,6 +84,29 @@ internal sealed class PeerConnection : IDisposable
 
     public long RecentDownload { get; set; }
 
+    /// <summary>Payload bytes per second received, smoothed; sizes the request queue.</summary>
+    public double DownloadRate { get; private set; }
+
+    private long _rateSampleBytes;
+    private long _rateSampleTimestamp = Stopwatch.GetTimestamp();
+
+    /// <summary>Folds the bytes received since the last sample into <see cref="DownloadRate"/>.</summary>
+    public void SampleRate()
+    {
+        long now = Stopwatch.GetTimestamp();
+        double seconds = Stopwatch.GetElapsedTime(_rateSampleTimestamp, now).TotalSeconds;
+        if (seconds <= 0)
+        {
+            return;
+        }
+
+        long downloaded = Downloaded;
+        double sample = (downloaded - _rateSampleBytes) / seconds;
+        DownloadRate = DownloadRate == 0 ? sample : (0.5 * DownloadRate) + (0.5 * sample);
+        _rateSampleBytes = downloaded;
+        _rateSampleTimestamp = now;
+    }
+
     // Counters (any thread).
     public long Downloaded => Interlocked.Read(ref _downloaded);
 

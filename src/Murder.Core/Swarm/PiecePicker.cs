@@ -10,11 +10,16 @@ namespace Murder.Core.Swarm;
 /// (fewer partial pieces, earlier 'have's for the swarm); then a random piece while we have none (so
 /// new peers quickly hold something distinct to trade); then the rarest piece the peer has, ties
 /// broken at random; and when every missing block is already requested, endgame: ask a second peer
-/// for blocks still outstanding. Not thread-safe: the swarm calls it under its lock.
+/// for blocks still outstanding, but only once the peer's own queue has drained to a few requests
+/// (a deep endgame re-downloads whatever is in flight: 10-15% of a large swarm's bytes). Not
+/// thread-safe: the swarm calls it under its lock.
 /// </summary>
 internal sealed class PiecePicker
 {
     private const int MaxDuplicateRequests = 2;
+
+    /// <summary>In endgame a peer gets duplicate requests only while it has fewer than this outstanding.</summary>
+    internal const int EndgameQueue = 4;
     private readonly TorrentMetaInfo _torrent;
     private readonly int _blockLength;
     private readonly int[] _availability;
@@ -76,8 +81,13 @@ internal sealed class PiecePicker
         return false;
     }
 
-    /// <summary>Adds up to <paramref name="max"/> requests for this peer to <paramref name="output"/>.</summary>
-    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output)
+    /// <summary>
+    /// Adds up to <paramref name="max"/> requests for this peer to <paramref name="output"/>. New
+    /// pieces are taken only among those held by at most <paramref name="maxAvailability"/> peers:
+    /// a seed is asked only for pieces no downloading peer has yet, so the seeder's upload goes to
+    /// distinct pieces and the peers trade the rest.
+    /// </summary>
+    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output, int maxAvailability = int.MaxValue)
     {
         int wanted = output.Count + max;
 
@@ -89,7 +99,7 @@ internal sealed class PiecePicker
                 return;
             }
 
-            if (peerHave[progress.Index] && !progress.IsComplete)
+            if (peerHave[progress.Index] && !progress.IsComplete && _availability[progress.Index] <= maxAvailability)
             {
                 TakeBlocks(progress, wanted, output, duplicatesOf: null);
             }
@@ -98,7 +108,7 @@ internal sealed class PiecePicker
         // 2. New pieces: random while we have nothing, rarest first after that.
         while (output.Count < wanted)
         {
-            int next = ChooseNewPiece(peerHave);
+            int next = ChooseNewPiece(peerHave, maxAvailability);
             if (next < 0)
             {
                 break;
@@ -109,8 +119,9 @@ internal sealed class PiecePicker
             TakeBlocks(progress, wanted, output, duplicatesOf: null);
         }
 
-        // 3. Endgame: every missing block is requested somewhere; ask this peer too.
-        if (output.Count < wanted && _inProgress.Count > 0 && ChooseNewPiece(peerHave) < 0)
+        // 3. Endgame: every missing block is requested somewhere; ask this peer too, once it is nearly idle.
+        wanted = Math.Min(wanted, output.Count + EndgameQueue - peerOutstanding.Count);
+        if (output.Count < wanted && _inProgress.Count > 0 && !HasUnrequestedBlocks() && ChooseNewPiece(peerHave, int.MaxValue) < 0)
         {
             foreach (PieceProgress progress in _inProgress.Values)
             {
@@ -216,6 +227,22 @@ internal sealed class PiecePicker
         }
     }
 
+    private bool HasUnrequestedBlocks()
+    {
+        foreach (PieceProgress progress in _inProgress.Values)
+        {
+            for (int block = 0; block < progress.BlockCount; block++)
+            {
+                if (!progress.IsReceived(block) && progress.RequestCount(block) == 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static bool Contains(IReadOnlyCollection<BlockRequest> requests, BlockRequest request)
     {
         foreach (BlockRequest existing in requests)
@@ -229,7 +256,7 @@ internal sealed class PiecePicker
         return false;
     }
 
-    private int ChooseNewPiece(Bitfield peerHave)
+    private int ChooseNewPiece(Bitfield peerHave, int maxAvailability)
     {
         int count = _torrent.PieceCount;
         int start = _random.Next(count);
@@ -244,7 +271,7 @@ internal sealed class PiecePicker
                 index -= count;
             }
 
-            if (!peerHave[index] || Have[index] || _inProgress.ContainsKey(index) || _verifying.Contains(index))
+            if (!peerHave[index] || Have[index] || _inProgress.ContainsKey(index) || _verifying.Contains(index) || _availability[index] > maxAvailability)
             {
                 continue;
             }

@@ -12,8 +12,19 @@ public sealed record SwarmSettings
     /// <summary>The most peer connections (Murder used 64).</summary>
     public int MaxConnections { get; init; } = 64;
 
-    /// <summary>Requests kept outstanding per peer: 128 x 16 KiB = 2 MiB in flight.</summary>
+    /// <summary>The most requests kept outstanding per peer: 128 x 16 KiB = 2 MiB in flight.</summary>
     public int MaxOutstandingRequests { get; init; } = 128;
+
+    /// <summary>The fewest requests kept outstanding per peer, before its rate is known.</summary>
+    public int MinOutstandingRequests { get; init; } = 16;
+
+    /// <summary>
+    /// How much of a peer's measured rate is kept requested: the queue is rate x this time (bandwidth
+    /// x delay with room for jitter), between <see cref="MinOutstandingRequests"/> and
+    /// <see cref="MaxOutstandingRequests"/>. Deeper queues only queue at the sender: a seeder serving
+    /// N peers then answers late, and the endgame re-downloads what is in flight.
+    /// </summary>
+    public TimeSpan RequestQueueTime { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Requests a peer may queue with us before it is disconnected.</summary>
     public int MaxQueuedUploads { get; init; } = 2000;
@@ -65,6 +76,8 @@ public sealed record SwarmSettings
     {
         Check(MaxConnections is >= 1 and <= 10_000, nameof(MaxConnections), "1 to 10000");
         Check(MaxOutstandingRequests is >= 1 and <= 4096, nameof(MaxOutstandingRequests), "1 to 4096");
+        Check(MinOutstandingRequests >= 1 && MinOutstandingRequests <= MaxOutstandingRequests, nameof(MinOutstandingRequests), "1 to MaxOutstandingRequests");
+        Check(RequestQueueTime > TimeSpan.Zero && RequestQueueTime <= TimeSpan.FromSeconds(60), nameof(RequestQueueTime), "more than 0 and at most 60 seconds");
         Check(MaxQueuedUploads is >= 1 and <= 100_000, nameof(MaxQueuedUploads), "1 to 100000");
         Check(UploadSlots is >= 1 and <= 1000, nameof(UploadSlots), "1 to 1000");
         Check(ListenPort is >= 0 and <= 65535, nameof(ListenPort), "0 to 65535");

@@ -24,6 +24,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
 {
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan ChokeInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan EarlyAnnounceInterval = TimeSpan.FromSeconds(1);
     private readonly object _gate = new();
     private readonly TorrentMetaInfo _torrent;
     private readonly IPieceStore _store;
@@ -58,6 +59,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
     private TimeSpan? _completedAfter;
     private bool _completionAnnounced;
     private TimeSpan _lastChoke;
+    private TimeSpan _lastEarlyAnnounce = TimeSpan.MinValue / 2;
     private bool _disposed;
 
     private TorrentSwarm(TorrentMetaInfo torrent, IPieceStore store, Bitfield have, SwarmSettings settings, ISwarmTracker? tracker)
@@ -598,6 +600,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
             _uploadedByClosed += connection.Uploaded;
             ReleaseOutstanding(connection);
             _picker.RemoveAvailability(connection.RemoteHave);
+            AnnounceSoonAfterLoss();
             if (connection.IsOutgoing && _candidates.TryGetValue(connection.RemoteEndPoint, out PeerCandidate? candidate))
             {
                 if (_picker.IsComplete && connection.RemoteHave.AllSet)
@@ -609,6 +612,32 @@ public sealed class TorrentSwarm : IAsyncDisposable
                     candidate.Failed(_clock.Elapsed); // dial again later
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A peer that finishes hands over to a lingering seeder on another port and closes its
+    /// connections; the tracker already knows the new address. Ask it now rather than at the next
+    /// interval (15 s or more), at most once a second, so the last peers do not starve meanwhile.
+    /// </summary>
+    private void AnnounceSoonAfterLoss()
+    {
+        TimeSpan now = _clock.Elapsed;
+        if (_tracker is null || _picker.IsComplete || _disposed || now - _lastEarlyAnnounce < EarlyAnnounceInterval)
+        {
+            return;
+        }
+
+        _lastEarlyAnnounce = now;
+        try
+        {
+            if (_announceNow.CurrentCount == 0)
+            {
+                _announceNow.Release();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -872,19 +901,40 @@ public sealed class TorrentSwarm : IAsyncDisposable
             return;
         }
 
-        int room = _settings.MaxOutstandingRequests - connection.Outstanding.Count;
+        int room = QueueDepth(connection) - connection.Outstanding.Count;
         if (room <= 0)
         {
             return;
         }
 
         _scratch.Clear();
-        _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch);
+        _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch, connection.RemoteHave.AllSet ? SeedConnections() : int.MaxValue);
         foreach (BlockRequest request in _scratch)
         {
             connection.Outstanding.Add(request);
             connection.Enqueue(new OutgoingMessage(PeerMessageKind.Request, request.Piece, request.Begin, request.Length));
         }
+    }
+
+    private int QueueDepth(PeerConnection connection)
+    {
+        double blocks = connection.DownloadRate * _settings.RequestQueueTime.TotalSeconds / PeerWireLimits.BlockLength;
+        return (int)Math.Clamp(Math.Ceiling(blocks) + 2, _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+    }
+
+    /// <summary>Connected peers holding every piece: pieces only they hold are the ones to ask a seed for.</summary>
+    private int SeedConnections()
+    {
+        int seeds = 0;
+        foreach (PeerConnection connection in _connections)
+        {
+            if (connection.RemoteHave.AllSet)
+            {
+                seeds++;
+            }
+        }
+
+        return seeds;
     }
 
     private void ReleaseOutstanding(PeerConnection connection)
@@ -918,6 +968,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
                     TimeSpan now = _clock.Elapsed;
                     foreach (PeerConnection connection in _connections.ToArray())
                     {
+                        connection.SampleRate();
                         if (connection.SinceReceived > _settings.IdleTimeout)
                         {
                             connection.Close();

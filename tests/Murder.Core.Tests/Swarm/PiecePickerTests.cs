@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Murder.Core.PeerWire;
+using Murder.Core.Swarm;
+using Xunit;
+
+namespace Murder.Core.Tests.Swarm;
+
+public class PiecePickerTests
+{
+    private const int PieceLength = 64 * 1024; // four 16 KiB blocks
+    private const int Pieces = 32;
+
+    [Fact]
+    public void A_seed_is_asked_only_for_pieces_no_downloading_peer_has()
+    {
+        PiecePicker picker = NewPicker(out Bitfield seed);
+        var peer = new Bitfield(Pieces);
+        for (int index = 0; index < Pieces; index += 2)
+        {
+            peer.Set(index); // another peer holds the even pieces
+        }
+
+        picker.AddAvailability(seed);
+        picker.AddAvailability(peer);
+        var output = new List<BlockRequest>();
+        picker.Pick(seed, 1000, Array.Empty<BlockRequest>(), output, maxAvailability: 1);
+
+        Assert.NotEmpty(output);
+        Assert.All(output, request => Assert.True(request.Piece % 2 == 1, $"piece {request.Piece} is held by a peer too"));
+        Assert.Equal(Pieces / 2, output.Select(request => request.Piece).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_seed_gets_no_new_pieces_once_every_piece_is_held_by_a_peer()
+    {
+        PiecePicker picker = NewPicker(out Bitfield seed);
+        picker.AddAvailability(seed);
+        picker.AddAvailability(seed); // a downloading peer that happens to hold everything we lack
+        var output = new List<BlockRequest>();
+        picker.Pick(seed, 1000, Array.Empty<BlockRequest>(), output, maxAvailability: 1);
+        Assert.Empty(output);
+
+        picker.Pick(seed, 1000, Array.Empty<BlockRequest>(), output); // unrestricted: a peer is asked
+        Assert.Equal(Pieces * 4, output.Count);
+    }
+
+    [Fact]
+    public void Endgame_duplicates_only_for_a_peer_whose_queue_has_drained()
+    {
+        PiecePicker picker = NewPicker(out Bitfield seed);
+        picker.AddAvailability(seed);
+        var first = new List<BlockRequest>();
+        picker.Pick(seed, 1000, Array.Empty<BlockRequest>(), first);
+        Assert.Equal(Pieces * 4, first.Count); // every block is now requested: endgame
+
+        var busy = first.Take(PiecePicker.EndgameQueue).ToList();
+        var duplicates = new List<BlockRequest>();
+        picker.Pick(seed, 1000, busy, duplicates);
+        Assert.Empty(duplicates);
+
+        var nearlyIdle = first.Take(1).ToList();
+        picker.Pick(seed, 1000, nearlyIdle, duplicates);
+        Assert.Equal(PiecePicker.EndgameQueue - 1, duplicates.Count);
+        Assert.DoesNotContain(nearlyIdle[0], duplicates);
+    }
+
+    [Fact]
+    public void A_seed_does_not_finish_pieces_started_from_a_peer()
+    {
+        PiecePicker picker = NewPicker(out Bitfield seed);
+        var peer = new Bitfield(Pieces);
+        peer.Set(3);
+        picker.AddAvailability(seed);
+        picker.AddAvailability(peer);
+        var fromPeer = new List<BlockRequest>();
+        picker.Pick(peer, 1, Array.Empty<BlockRequest>(), fromPeer); // piece 3 is now in progress
+        Assert.Equal(3, Assert.Single(fromPeer).Piece);
+
+        var fromSeed = new List<BlockRequest>();
+        picker.Pick(seed, 1000, Array.Empty<BlockRequest>(), fromSeed, maxAvailability: 1);
+        Assert.DoesNotContain(fromSeed, request => request.Piece == 3);
+        Assert.Equal((Pieces - 1) * 4, fromSeed.Count);
+    }
+
+    private static PiecePicker NewPicker(out Bitfield seed)
+    {
+        (Murder.Core.MetaInfo.TorrentMetaInfo torrent, _) = SwarmTestData.Make(PieceLength * Pieces, PieceLength);
+        seed = new Bitfield(Pieces);
+        for (int index = 0; index < Pieces; index++)
+        {
+            seed.Set(index);
+        }
+
+        return new PiecePicker(torrent, new Bitfield(Pieces), PeerWireLimits.BlockLength, new Random(7));
+    }
+}
