@@ -324,6 +324,14 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         }
     }
 
+    /// <summary>Runs one host's step with its own progress and returns the outcome unwritten.</summary>
+    internal HostOutcome RunStep(FleetTarget target, string activity, Func<IHostExecutor, HostActivity, CancellationToken, Task<HostOutcome>> work)
+    {
+        HostOutcome? result = null;
+        RunFleet(new[] { new FleetJob(target, work) }, activity, (_, outcome) => result = outcome);
+        return result ?? HostOutcome.Failed(new MurderException("RemoteOperationFailed", MurderErrorCategory.NotSpecified, $"{target.ComputerName}: no result.") { TargetObject = target.ComputerName });
+    }
+
     /// <summary>Writes a host's outcome: warnings prefixed with the host, objects, and its error targeting the host.</summary>
     internal void WriteOutcome(FleetJob job, HostOutcome outcome)
     {
