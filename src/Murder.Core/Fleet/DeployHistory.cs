@@ -43,7 +43,11 @@ public sealed class DeployHistory
         var hosts = failedHosts.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (hosts.Count == 0)
         {
-            File.Delete(path);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
             return;
         }
 
