@@ -195,13 +195,14 @@ public sealed class SshHostExecutor : IHostExecutor
 
             KnownHostMatch match = _knownHosts.Check(_host.Name, _host.Port, e.HostKey);
             e.CanTrust = match == KnownHostMatch.Trusted;
-            _hostKeyProblem = match switch
+            string? problem = match switch
             {
                 KnownHostMatch.Trusted => null,
                 KnownHostMatch.Mismatch => "HostKeyMismatch",
                 KnownHostMatch.Revoked => "HostKeyRevoked",
                 _ => "HostKeyUnknown",
-            } + (match == KnownHostMatch.Trusted ? null : " " + KnownHosts.Fingerprint(e.HostKey));
+            };
+            _hostKeyProblem = problem is null ? null : problem + " " + KnownHosts.Fingerprint(e.HostKey);
         };
 
         try
