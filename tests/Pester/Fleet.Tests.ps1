@@ -140,7 +140,7 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
         $made = New-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Steps -Path '/srv/releases/Ssh1' -Tracker "$($h[0]):8999" -OutputDirectory '/srv/steps'
         $made.ComputerName | Should -Be $h[0]
         Join-Path $fleet.Hosts[0].Srv 'steps/Steps.tgz.torrent' | Should -Exist
-        $saved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Steps -OutputDirectory $work
+        $saved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Steps -TempPath '/srv/steps' -OutputDirectory $work
         $saved.FullName | Should -Be (Join-Path $work 'Steps.tgz.torrent')
         $seeding = Start-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag Steps -TorrentPath '/srv/steps/Steps.tgz.torrent' -ArtifactPath '/srv/steps/Steps.tgz'
         $seeding.ComputerName | Should -Be $h[0]

@@ -26,6 +26,11 @@ public sealed class SaveMurderTorrentCommand : MurderFleetCmdlet
     [ValidateNotNullOrEmpty]
     public string? OutputDirectory { get; set; }
 
+    /// <summary>The directory on the seeder that holds TAG.tgz.torrent; TempPath from the configuration by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TempPath { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -42,7 +47,7 @@ public sealed class SaveMurderTorrentCommand : MurderFleetCmdlet
             return;
         }
 
-        string remote = RemotePath.Combine(Configuration.TempPath, DeployTag.TorrentFileName(tag));
+        string remote = RemotePath.Combine(TempPath ?? Configuration.TempPath, DeployTag.TorrentFileName(tag));
         string local = Path.Combine(directory, DeployTag.TorrentFileName(tag));
         if (!ShouldProcess(local, $"Copy {remote} from {seeder.ComputerName}"))
         {
