@@ -23,6 +23,10 @@
         'Stop-MurderSeeding'
         'Invoke-MurderPeer'
         'Stop-MurderPeering'
+        'New-MurderConfig'
+        'Install-MurderModule'
+        'Save-MurderTorrent'
+        'Invoke-MurderDeploy'
     )
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -13,6 +13,11 @@ $ErrorActionPreference = 'Stop'
 $prerequisites = @(
     @{ Package = 'transmission-cli'; Test = { [bool](Get-Command transmission-show -ErrorAction Ignore) } }
     @{ Package = 'aria2'; Test = { [bool](Get-Command aria2c -ErrorAction Ignore) } }
+    # The fleet tests: an sshd per test host, the ssh client for PSRemoting over SSH, ip and unshare.
+    @{ Package = 'openssh-server'; Test = { Test-Path /usr/sbin/sshd } }
+    @{ Package = 'openssh-client'; Test = { [bool](Get-Command ssh -ErrorAction Ignore) -and [bool](Get-Command ssh-keygen -ErrorAction Ignore) } }
+    @{ Package = 'iproute2'; Test = { [bool](Get-Command ip -ErrorAction Ignore) } }
+    @{ Package = 'util-linux'; Test = { [bool](Get-Command unshare -ErrorAction Ignore) } }
     @{ Package = 'python3-libtorrent'; Test = { (Test-Path /usr/bin/python3) -and $(& /usr/bin/python3 -c 'import libtorrent' 2>$null; $LASTEXITCODE -eq 0) } }
     # The tracker client's interop test and the tracker benchmark's reference (bench/tracker).
     @{ Package = 'opentracker'; Test = { [bool](Get-Command opentracker -ErrorAction Ignore) } }

@@ -113,10 +113,17 @@ function Write-Parameter($Parameter, $SetParameter, [string] $Description) {
 $writer.WriteStartDocument()
 $writer.WriteStartElement('helpItems', 'http://msh')
 $writer.WriteAttributeString('schema', 'maml')
+$fleetParametersPath = Join-Path $DocsPath '_FleetParameters.md'
+$fleetParameters = if (Test-Path -LiteralPath $fleetParametersPath) { Read-HelpMarkdown $fleetParametersPath } else { @{ Parameters = @{} } }
 foreach ($cmd in (Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name)) {
     $doc = Join-Path $DocsPath "$($cmd.Name).md"
     if (-not (Test-Path -LiteralPath $doc)) { $problems.Add("$($cmd.Name): no help page at $doc"); continue }
     $page = Read-HelpMarkdown $doc
+    # The fleet parameters (-ComputerName, -Session, ...) are the same on every cmdlet that acts on
+    # a machine: described once in _FleetParameters.md, unless a page describes them itself.
+    foreach ($shared in $fleetParameters.Parameters.Values) {
+        if ($cmd.Parameters.ContainsKey($shared.Name) -and -not $page.Parameters.ContainsKey($shared.Name)) { $page.Parameters[$shared.Name] = $shared }
+    }
     if (-not $page.Synopsis.Trim()) { $problems.Add("$($cmd.Name): no SYNOPSIS") }
     if ($page.Examples.Count -eq 0) { $problems.Add("$($cmd.Name): no example") }
     $own = $cmd.Parameters.Values | Where-Object { $_.Name -notin $common }

@@ -2,12 +2,15 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using Murder.Cmdlets.Fleet;
 using Murder.Cmdlets.Hosting;
 using Murder.Core;
 using Murder.Core.Deployment;
+using Murder.Core.Fleet;
 using Murder.Core.Hosting;
 using Murder.Core.MetaInfo;
 using Murder.Core.Swarm;
@@ -19,8 +22,8 @@ namespace Murder.Cmdlets.Commands;
 /// background process, and extracts it into DESTINATION/TAG (Murder's peer task).
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MurderPeer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(PeerRunResult))]
-public sealed class InvokeMurderPeerCommand : MurderCmdlet
+[OutputType(typeof(PeerRunResult), typeof(FleetPeerResult))]
+public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
 {
     /// <summary>The deploy tag.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -59,6 +62,12 @@ public sealed class InvokeMurderPeerCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (IsRemote)
+        {
+            QueueRemotePeer();
+            return;
+        }
+
         string temp = TempPath is null ? Path.GetTempPath() : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TempPath);
         var request = new PeerRunRequest
         {
@@ -90,6 +99,74 @@ public sealed class InvokeMurderPeerCommand : MurderCmdlet
         }
 
         WriteObject(result);
+    }
+
+    /// <summary>
+    /// Remotely: the torrent (a local file, TEMP/TAG.tgz.torrent by default) is uploaded to each
+    /// host's TempPath, the peer runs there, and each host gives one <see cref="FleetPeerResult"/>.
+    /// </summary>
+    private void QueueRemotePeer()
+    {
+        string tag = Validate(() => DeployTag.Validate(Tag));
+        string localTorrent = TorrentPath is null
+            ? Path.Combine(Path.GetTempPath(), DeployTag.TorrentFileName(tag))
+            : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentPath);
+        if (!File.Exists(localTorrent))
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("TorrentNotFound", MurderErrorCategory.ObjectNotFound, $"The torrent '{localTorrent}' does not exist on this machine. Fetch it with Save-MurderTorrent, or give -TorrentPath.") { TargetObject = localTorrent }));
+        }
+
+        string remoteTemp = TempPath ?? Configuration.TempPath;
+        List<KeyValuePair<string, object?>> parameters = RemoteParameters(nameof(TorrentPath), nameof(TempPath));
+        parameters.Add(new(nameof(TempPath), remoteTemp));
+        parameters.Add(new(nameof(TorrentPath), RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag))));
+        string modulePath = Configuration.RemoteMurderPath;
+        QueueRemote(
+            UnsafePleaseDelete ? $"Download '{tag}' into {DestinationPath} and replace the content" : $"Download and extract '{tag}' into {DestinationPath}",
+            (executor, activity, token) => PeerRemotelyAsync(executor, activity, tag, localTorrent, remoteTemp, modulePath, parameters, token));
+    }
+
+    internal static async Task<HostOutcome> PeerRemotelyAsync(IHostExecutor executor, HostActivity activity, string tag, string localTorrent, string remoteTemp, string modulePath, IReadOnlyList<KeyValuePair<string, object?>> parameters, CancellationToken token)
+    {
+        activity.Stage = "Uploading the torrent";
+        await executor.UploadFileAsync(localTorrent, RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag)), token).ConfigureAwait(false);
+        activity.Stage = $"Downloading and extracting '{tag}'";
+        HostOutcome remote = await RunRemoteCmdletAsync(executor, modulePath, "Invoke-MurderPeer", parameters, token).ConfigureAwait(false);
+        return ToPeerOutcome(executor.ComputerName, tag, remote);
+    }
+
+    internal static HostOutcome ToPeerOutcome(string computerName, string tag, HostOutcome remote)
+    {
+        var outcome = new HostOutcome { Error = remote.Error };
+        outcome.Warnings.AddRange(remote.Warnings);
+        PSObject? result = remote.Objects.OfType<PSObject>().FirstOrDefault();
+        if (remote.Error is null && result is not null)
+        {
+            long bytes = Convert.ToInt64(result.Properties["Bytes"]?.Value ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+            outcome.Bytes = bytes;
+            outcome.Objects.Add(new FleetPeerResult
+            {
+                ComputerName = computerName,
+                Tag = tag,
+                Status = FleetHostStatus.Succeeded,
+                Bytes = bytes,
+                Duration = result.Properties["Duration"]?.Value is TimeSpan duration ? duration : TimeSpan.Zero,
+                Rate = Convert.ToDouble(result.Properties["Rate"]?.Value ?? 0.0, System.Globalization.CultureInfo.InvariantCulture),
+                Destination = result.Properties["Destination"]?.Value?.ToString(),
+            });
+            return outcome;
+        }
+
+        outcome.Error ??= new MurderException("RemoteCommandFailed", MurderErrorCategory.NotSpecified, $"{computerName}: Invoke-MurderPeer returned nothing.") { TargetObject = computerName };
+        outcome.Objects.Add(new FleetPeerResult
+        {
+            ComputerName = computerName,
+            Tag = tag,
+            Status = FleetHostStatus.Failed,
+            Error = outcome.Error.Message,
+            ErrorId = outcome.Error.ErrorId,
+        });
+        return outcome;
     }
 
     private Task StartLingeringSeeder(PeerRunRequest request, string artifact, ConcurrentQueue<string> warnings, CancellationToken cancellation)

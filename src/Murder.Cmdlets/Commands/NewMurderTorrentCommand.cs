@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
+using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Packaging;
 
@@ -13,7 +14,7 @@ namespace Murder.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "MurderTorrent", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TorrentCreationResult))]
-public sealed class NewMurderTorrentCommand : MurderCmdlet
+public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
 {
     /// <summary>The deploy tag: letters, digits, '.', '_' and '-'.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -55,6 +56,11 @@ public sealed class NewMurderTorrentCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (QueueRemote("Pack a directory into a deploy artifact and torrent"))
+        {
+            return;
+        }
+
         var request = new TorrentCreationRequest
         {
             Tag = Tag,

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using Murder.Cmdlets.Hosting;
+using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Deployment;
 using Murder.Core.Hosting;
@@ -19,7 +20,7 @@ namespace Murder.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "MurderSeeding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SeedingInfo))]
-public sealed class StartMurderSeedingCommand : MurderCmdlet
+public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
 {
     private static readonly string[] HostTags = { "PSHOST" };
 
@@ -57,6 +58,11 @@ public sealed class StartMurderSeedingCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (QueueRemote("Start seeding"))
+        {
+            return;
+        }
+
         string tag = Validate(() => DeployTag.Validate(Tag));
         string temp = Path.GetTempPath();
         string torrentPath = TorrentPath is null ? Path.Combine(temp, DeployTag.TorrentFileName(tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentPath);

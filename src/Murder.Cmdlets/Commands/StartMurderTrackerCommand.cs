@@ -7,6 +7,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Threading.Tasks;
 using Murder.Cmdlets.Hosting;
+using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Hosting;
 using Murder.Core.Tracker;
@@ -20,7 +21,7 @@ namespace Murder.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "MurderTracker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(TrackerInfo))]
-public sealed class StartMurderTrackerCommand : MurderCmdlet
+public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly string[] HostTags = { "PSHOST" };
@@ -64,6 +65,11 @@ public sealed class StartMurderTrackerCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (QueueRemote("Start a Murder tracker"))
+        {
+            return;
+        }
+
         if (!IPAddress.TryParse(BindAddress, out IPAddress? address))
         {
             ThrowTerminatingError(ToErrorRecord(new MurderException("InvalidBindAddress", MurderErrorCategory.InvalidArgument, $"'{BindAddress}' is not an IP address. Give one of this machine's addresses, 0.0.0.0 or :: for all.") { TargetObject = BindAddress }));
@@ -94,6 +100,15 @@ public sealed class StartMurderTrackerCommand : MurderCmdlet
 
     private void StartBackground(BackgroundProcessStore store, IPEndPoint endpoint, string torrentDirectory)
     {
+        // Like Start-MurderSeeding: a tracker already running on the port is reported, not an error,
+        // so a deploy can make sure one runs.
+        if (store.Get(TrackerProcess.Kind, TrackerProcess.NameOf(Port)) is BackgroundProcessRecord running && BackgroundProcessStore.IsRunning(running))
+        {
+            WriteWarning($"A Murder tracker already runs on port {Port} (process {running.ProcessId}); nothing was started.");
+            WriteObject(TrackerProcess.ToInfo(store, running));
+            return;
+        }
+
         Validate(() =>
         {
             TrackerServer.EnsurePortAvailable(endpoint);

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Murder.Cmdlets.Fleet;
 using Murder.Core.Deployment;
 using Murder.Core.Hosting;
 
@@ -11,7 +12,7 @@ namespace Murder.Cmdlets.Commands;
 /// stop_all_peering), by their recorded process ids. Nothing to stop is a warning, never an error.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "MurderPeering", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-public sealed class StopMurderPeeringCommand : MurderCmdlet
+public sealed class StopMurderPeeringCommand : MurderFleetCmdlet
 {
     /// <summary>Stop only the lingering peers of this tag.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -24,6 +25,11 @@ public sealed class StopMurderPeeringCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (QueueRemote("Stop lingering peers"))
+        {
+            return;
+        }
+
         BackgroundProcessStore store = BackgroundProcessStore.Default();
         bool every = All || string.IsNullOrEmpty(Tag);
         var records = store.List(SeedingProcess.PeerKind)

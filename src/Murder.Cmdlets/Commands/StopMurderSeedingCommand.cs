@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Deployment;
 using Murder.Core.Hosting;
@@ -12,7 +13,7 @@ namespace Murder.Cmdlets.Commands;
 /// and stop_all_seeding). Nothing to stop is a warning, never an error.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "MurderSeeding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TagSet)]
-public sealed class StopMurderSeedingCommand : MurderCmdlet
+public sealed class StopMurderSeedingCommand : MurderFleetCmdlet
 {
     private const string TagSet = "Tag";
     private const string AllSet = "All";
@@ -28,6 +29,11 @@ public sealed class StopMurderSeedingCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (QueueRemote("Stop seeding"))
+        {
+            return;
+        }
+
         BackgroundProcessStore store = BackgroundProcessStore.Default();
         var records = store.List(SeedingProcess.SeederKind)
             .Where(record => All || SeedingProcess.TagOf(record) == Tag)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Hosting;
 using Murder.Core.Tracker;
@@ -14,11 +15,12 @@ namespace Murder.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "MurderTracker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
-public sealed class StopMurderTrackerCommand : MurderCmdlet
+public sealed class StopMurderTrackerCommand : MurderFleetCmdlet
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
     private readonly List<int> _ports = new();
     private bool _all;
+    private bool _remote;
 
     /// <summary>The ports of the trackers to stop; every recorded tracker when left out.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -28,6 +30,12 @@ public sealed class StopMurderTrackerCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (QueueRemote("Stop Murder trackers"))
+        {
+            _remote = true;
+            return;
+        }
+
         if (Port is null)
         {
             _all = true;
@@ -41,6 +49,12 @@ public sealed class StopMurderTrackerCommand : MurderCmdlet
     /// <inheritdoc/>
     protected override void EndProcessing()
     {
+        if (_remote)
+        {
+            base.EndProcessing();
+            return;
+        }
+
         BackgroundProcessStore store = BackgroundProcessStore.Default();
         IReadOnlyList<BackgroundProcessRecord> records = store.List(TrackerProcess.Kind);
         IEnumerable<BackgroundProcessRecord> chosen = _all ? records : records.Where(r => r.Port is int p && _ports.Contains(p));

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using Murder.Core;
+using Murder.Core.Fleet;
 using Murder.Core.Hosting;
 
 namespace Murder.Cmdlets.Hosting;

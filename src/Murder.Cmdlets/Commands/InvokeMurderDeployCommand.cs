@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Murder.Cmdlets.Fleet;
+using Murder.Core;
+using Murder.Core.Fleet;
+using Murder.Core.Hosting;
+
+namespace Murder.Cmdlets.Commands;
+
+/// <summary>
+/// Invoke-MurderDeploy: the whole of Murder's Capistrano strategy in one command. On the seeder it
+/// packs the release and makes the torrent, makes sure the tracker runs and serves it, seeds,
+/// runs every peer, then stops peering and seeding, removes the temporary files, and reports one
+/// result per peer. -Retry deploys again to the peers that failed last time.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "MurderDeploy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FleetPeerResult))]
+public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
+{
+    private readonly List<MurderHostName> _computerNames = new();
+
+    /// <summary>The deploy tag; DefaultTag from the configuration when left out.</summary>
+    [Parameter(Position = 0)]
+    public string? Tag { get; set; }
+
+    /// <summary>The release directory on the seeder (Murder's files_path); DefaultSeederFilesPath when left out.</summary>
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Where releases go on every peer: DESTINATION/TAG; DefaultDestinationPath when left out.</summary>
+    [Parameter(Position = 2)]
+    [ValidateNotNullOrEmpty]
+    public string? DestinationPath { get; set; }
+
+    /// <summary>A directory on this machine to upload to the seeder and deploy, instead of -Path.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LocalPath { get; set; }
+
+    /// <summary>Deploy only to the peers that failed the last deploy of this tag.</summary>
+    [Parameter]
+    public SwitchParameter Retry { get; set; }
+
+    /// <summary>Replace a non-empty DESTINATION/TAG on the peers.</summary>
+    [Parameter]
+    public SwitchParameter UnsafePleaseDelete { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        // Host names may come from the pipeline; the deploy runs once, in EndProcessing.
+        if (ComputerName is not null)
+        {
+            _computerNames.AddRange(ComputerName);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        ComputerName = _computerNames.Count > 0 ? _computerNames.ToArray() : null;
+        FleetConfiguration config = Configuration;
+        string tag = Validate(() => DeployTag.Validate(Tag ?? config.DefaultTag ?? throw Missing("Tag", "DefaultTag")));
+        string destination = DestinationPath ?? config.DefaultDestinationPath ?? throw Missing("DestinationPath", "DefaultDestinationPath");
+        string? localSource = LocalPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LocalPath);
+        if (localSource is not null && !Directory.Exists(localSource))
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("PathNotFound", MurderErrorCategory.ObjectNotFound, $"The directory '{localSource}' does not exist.") { TargetObject = localSource }));
+        }
+
+        string temp = config.TempPath;
+        string uploadDirectory = RemotePath.Combine(temp, "murder-upload-" + tag);
+        string source = localSource is not null ? uploadDirectory : Path ?? config.DefaultSeederFilesPath ?? throw Missing("Path", "DefaultSeederFilesPath");
+
+        // Roles: sessions, else -ComputerName, else the configuration (every server a peer, the
+        // seeder and tracker the first one unless named).
+        List<FleetTarget> peers;
+        FleetTarget seeder, tracker;
+        if (IsRemote)
+        {
+            peers = RequestedTargets().ToList();
+            if (peers.Count == 0)
+            {
+                return;
+            }
+
+            seeder = config.Seeder() is FleetHost seederHost && Session is null ? FleetTarget.For(seederHost) : peers[0];
+            tracker = config.Tracker() is FleetHost trackerHost && Session is null ? FleetTarget.For(trackerHost) : seeder;
+        }
+        else
+        {
+            peers = config.PeerHosts().Select(FleetTarget.For).ToList();
+            FleetHost? seederHost = config.Seeder();
+            if (peers.Count == 0 || seederHost is null)
+            {
+                throw Missing("ComputerName", "Peers");
+            }
+
+            seeder = FleetTarget.For(seederHost);
+            tracker = FleetTarget.For(config.Tracker() ?? seederHost);
+        }
+
+        var history = new DeployHistory(MurderStateDirectory.Resolve());
+        if (Retry)
+        {
+            IReadOnlyList<string>? failed = Validate(() => history.FailedHosts(tag));
+            if (failed is null || failed.Count == 0)
+            {
+                WriteWarning($"No failed hosts are recorded for '{tag}'; nothing to retry.");
+                return;
+            }
+
+            peers = peers.Where(p => failed.Contains(p.ComputerName, StringComparer.OrdinalIgnoreCase)).ToList();
+            WriteVerbose($"Retrying {peers.Count} host(s): {string.Join(", ", peers.Select(p => p.ComputerName))}.");
+        }
+
+        if (!ShouldProcess(seeder.ComputerName, $"Pack '{source}' as '{tag}' and seed it"))
+        {
+            return;
+        }
+
+        peers = peers.Where(p => ShouldProcess(p.ComputerName, $"Deploy '{tag}' into {destination}")).ToList();
+        if (peers.Count == 0)
+        {
+            return;
+        }
+
+        string announceHost = tracker.Host?.Name ?? tracker.ComputerName;
+        string trackerAddress = (announceHost.Contains(':', StringComparison.Ordinal) ? $"[{announceHost}]" : announceHost) + ":" + config.TrackerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string remoteTorrent = RemotePath.Combine(temp, DeployTag.TorrentFileName(tag));
+        string remoteArtifact = RemotePath.Combine(temp, DeployTag.ArtifactFileName(tag));
+        string localDirectory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "murder-deploy-" + ModuleInstallScript.NewNonce());
+        string localTorrent = System.IO.Path.Combine(localDirectory, DeployTag.TorrentFileName(tag));
+        string module = config.RemoteMurderPath;
+        var failedHosts = new List<string>();
+        Directory.CreateDirectory(localDirectory);
+        try
+        {
+            bool ready =
+                (localSource is null || Step(seeder, "Uploading the release to the seeder", (e, a, t) => UploadDirectoryAsync(e, a, localSource, uploadDirectory, t)))
+                && Step(tracker, "Starting the tracker", Cmdlet("Start-MurderTracker", ("Port", config.TrackerPort)))
+                && Step(seeder, "Creating the torrent", Cmdlet("New-MurderTorrent", ("Tag", tag), ("Path", source), ("Tracker", trackerAddress), ("OutputDirectory", temp), ("Force", true)))
+                && Step(seeder, "Fetching the torrent", async (e, a, t) =>
+                {
+                    await e.DownloadFileAsync(remoteTorrent, localTorrent, t).ConfigureAwait(false);
+                    return new HostOutcome();
+                })
+                && Step(tracker, "Registering the torrent", async (e, a, t) =>
+                {
+                    if (!ReferenceEquals(tracker, seeder))
+                    {
+                        await e.UploadFileAsync(localTorrent, remoteTorrent, t).ConfigureAwait(false);
+                    }
+
+                    return await RunRemoteCmdletAsync(e, module, "Register-MurderTorrent", Parameters(("Path", remoteTorrent), ("Port", config.TrackerPort), ("Force", true)), t).ConfigureAwait(false);
+                })
+                && Step(seeder, "Starting to seed", Cmdlet("Start-MurderSeeding", ("Tag", tag), ("TorrentPath", remoteTorrent), ("ArtifactPath", remoteArtifact)));
+            if (!ready)
+            {
+                failedHosts.AddRange(peers.Select(p => p.ComputerName));
+                return;
+            }
+
+            var peerParameters = Parameters(("Tag", tag), ("DestinationPath", destination), ("TempPath", temp), ("TorrentPath", remoteTorrent), ("UnsafePleaseDelete", UnsafePleaseDelete.IsPresent));
+            var jobs = peers.Select(peer => new FleetJob(peer, (e, a, t) => InvokeMurderPeerCommand.PeerRemotelyAsync(e, a, tag, localTorrent, temp, module, peerParameters, t))).ToList();
+            RunFleet(jobs, $"Deploying {tag}", (job, outcome) =>
+            {
+                if (outcome.Error is not null)
+                {
+                    failedHosts.Add(job.Target.ComputerName);
+                    if (outcome.Objects.Count == 0)
+                    {
+                        outcome.Objects.Add(new FleetPeerResult { ComputerName = job.Target.ComputerName, Tag = tag, Status = FleetHostStatus.Failed, Error = outcome.Error.Message, ErrorId = outcome.Error.ErrorId });
+                    }
+                }
+
+                WriteOutcome(job, outcome);
+            });
+        }
+        finally
+        {
+            // Murder's stop_peering, stop_seeding and clean_temp_files, whatever happened above.
+            if (!Cancellation.IsCancellationRequested)
+            {
+                CleanUp(tag, peers, seeder, tracker, module, new[] { remoteTorrent, remoteArtifact, uploadDirectory });
+            }
+
+            Directory.Delete(localDirectory, recursive: true);
+            history.Record(tag, failedHosts);
+        }
+    }
+
+    private void CleanUp(string tag, List<FleetTarget> peers, FleetTarget seeder, FleetTarget tracker, string module, string[] paths)
+    {
+        var tagOnly = Parameters(("Tag", tag));
+        RunFleet(peers.Select(peer => new FleetJob(peer, (e, a, t) => RunRemoteCmdletAsync(e, module, "Stop-MurderPeering", tagOnly, t))).ToList(), "Stopping the peers' seeding", WriteErrorsOnly);
+        RunFleet(new[] { new FleetJob(seeder, (e, a, t) => RunRemoteCmdletAsync(e, module, "Stop-MurderSeeding", tagOnly, t)) }, "Stopping the seeder", WriteErrorsOnly);
+        var everyHost = new List<FleetTarget>(peers);
+        foreach (FleetTarget role in new[] { seeder, tracker })
+        {
+            if (!everyHost.Any(h => h.ComputerName == role.ComputerName))
+            {
+                everyHost.Add(role);
+            }
+        }
+
+        RunFleet(everyHost.Select(host => new FleetJob(host, (e, a, t) => RunRemoteScriptAsync(e, console => RemoteScript.Wrap(CleanupScript.Body(paths), console), t))).ToList(), "Removing temporary files", WriteErrorsOnly);
+    }
+
+    private void WriteErrorsOnly(FleetJob job, HostOutcome outcome)
+    {
+        if (outcome.Error is not null)
+        {
+            WriteHostError(job.Target, outcome.Error);
+        }
+    }
+
+    private bool Step(FleetTarget target, string activity, Func<IHostExecutor, HostActivity, CancellationToken, Task<HostOutcome>> work)
+    {
+        WriteVerbose($"{target.ComputerName}: {activity}.");
+        HostOutcome outcome = RunStep(target, activity, work);
+        foreach (string warning in outcome.Warnings)
+        {
+            WriteVerbose($"{target.ComputerName}: {warning}");
+        }
+
+        if (outcome.Error is not null)
+        {
+            WriteHostError(target, new MurderException(outcome.Error.ErrorId, outcome.Error.Category, $"{activity} failed, so nothing was deployed. {outcome.Error.Message}", outcome.Error) { TargetObject = target.ComputerName });
+            return false;
+        }
+
+        return true;
+    }
+
+    private Func<IHostExecutor, HostActivity, CancellationToken, Task<HostOutcome>> Cmdlet(string command, params (string Name, object? Value)[] parameters)
+    {
+        string module = Configuration.RemoteMurderPath;
+        var list = Parameters(parameters);
+        return (executor, activity, token) => RunRemoteCmdletAsync(executor, module, command, list, token);
+    }
+
+    private static List<KeyValuePair<string, object?>> Parameters(params (string Name, object? Value)[] parameters) =>
+        parameters.Select(p => new KeyValuePair<string, object?>(p.Name, p.Value)).ToList();
+
+    private static async Task<HostOutcome> UploadDirectoryAsync(IHostExecutor executor, HostActivity activity, string localSource, string remoteDirectory, CancellationToken token)
+    {
+        // Start clean: a leftover upload must not mix into this release.
+        HostOutcome cleared = await RunRemoteScriptAsync(executor, console => RemoteScript.Wrap(CleanupScript.Body(new[] { remoteDirectory }), console), token).ConfigureAwait(false);
+        if (cleared.Error is not null)
+        {
+            return cleared;
+        }
+
+        var files = Directory.EnumerateFiles(localSource, "*", SearchOption.AllDirectories).ToList();
+        long bytes = 0;
+        for (int index = 0; index < files.Count; index++)
+        {
+            string relative = System.IO.Path.GetRelativePath(localSource, files[index]).Replace('\\', '/');
+            activity.Stage = $"Uploading {index + 1} of {files.Count}: {relative}";
+            await executor.UploadFileAsync(files[index], RemotePath.Combine(remoteDirectory, relative), token).ConfigureAwait(false);
+            bytes += new FileInfo(files[index]).Length;
+        }
+
+        return new HostOutcome { Bytes = bytes };
+    }
+
+    private MurderException Missing(string parameter, string key)
+    {
+        var error = new MurderException("MissingDeploySetting", MurderErrorCategory.InvalidArgument, $"Give -{parameter}, or set {key} in murder.psd1.") { TargetObject = parameter };
+        ThrowTerminatingError(ToErrorRecord(error));
+        return error;
+    }
+}

@@ -1,0 +1,26 @@
+using System;
+using System.Collections.Generic;
+
+namespace Murder.Core.Fleet;
+
+/// <summary>How to reach hosts over SSH.</summary>
+public sealed record SshSettings
+{
+    /// <summary>The user to log in as.</summary>
+    public required string User { get; init; }
+
+    /// <summary>Private key files to offer, in order.</summary>
+    public required IReadOnlyList<string> KeyPaths { get; init; }
+
+    /// <summary>The known_hosts file host keys are checked against.</summary>
+    public required string KnownHostsPath { get; init; }
+
+    /// <summary>Check host keys (on unless the user opts out explicitly).</summary>
+    public bool CheckHostKeys { get; init; } = true;
+
+    /// <summary>How long to wait for a host to answer.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The PowerShell 7 executable on the hosts.</summary>
+    public string PwshPath { get; init; } = "pwsh";
+}
