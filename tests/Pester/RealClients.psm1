@@ -95,6 +95,8 @@ function Start-RealClient {
             @{
                 'dht-enabled' = $false; 'lpd-enabled' = $false; 'pex-enabled' = $false
                 'port-forwarding-enabled' = $false; 'peer-port' = $port
+                # A seeder must keep seeding: no ratio or idle limits that stop the torrent.
+                'ratio-limit-enabled' = $false; 'idle-seeding-limit-enabled' = $false
 } | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $config 'settings.json')
             $marker = Join-Path $WorkPath "$Name.done"
             $finish = Join-Path $WorkPath "$Name-finish.sh"
@@ -120,6 +122,29 @@ function Wait-RealClient {
     $false
 }
 
+function Start-RealSeeder {
+    <#
+    .SYNOPSIS
+        Starts a client as a seeder and waits until the tracker lists it. transmission-cli 3.00 now
+        and then exits during start-up here; that is retried once, and said so.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Client, [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataPath, [Parameter(Mandatory)] [string] $WorkPath,
+        [Parameter(Mandatory)] [int] $TrackerPort, [Parameter(Mandatory)] [string] $InfoHash, [string] $Name = "$Client-seeder"
+    )
+    foreach ($attempt in 1, 2) {
+        $seeder = Start-RealClient -Client $Client -Mode seed -TorrentPath $TorrentPath -DataPath $DataPath -WorkPath $WorkPath -Name "$Name-$attempt"
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ([DateTime]::UtcNow -lt $deadline -and -not $seeder.Process.HasExited) {
+            if (@(Get-MurderTracker -Port $TrackerPort | Where-Object { $_.InfoHash -eq $InfoHash -and $_.Seeders -ge 1 }).Count -gt 0) { return $seeder }
+            Start-Sleep -Milliseconds 250
+        }
+        Write-Host "    $Client seeder did not register with the tracker (attempt $attempt, exited: $($seeder.Process.HasExited)); $(if ($attempt -eq 1) { 'starting it once more' } else { 'giving up' })"
+    }
+    throw "The $Client seeder never registered with the tracker; see $($seeder.Output)."
+}
+
 function Stop-RealClients {
     foreach ($process in $script:processes) {
         try {
@@ -131,4 +156,4 @@ function Stop-RealClients {
     $script:processes.Clear()
 }
 
-Export-ModuleMember -Function Test-RealClient, Start-RealClient, Wait-RealClient, Stop-RealClients
+Export-ModuleMember -Function Test-RealClient, Start-RealClient, Start-RealSeeder, Wait-RealClient, Stop-RealClients

@@ -116,6 +116,14 @@ Describe 'Invoke-MurderPeer' {
         Get-ChildItem $destination -Force -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
+    It 'gives up with DownloadStalled when no seeder runs, keeping nothing half-extracted' {
+        $lonely = New-MurderTorrent -Tag Lonely -Path $source -Tracker $tracker -OutputDirectory (Join-Path $work 'lonely-seed')
+        $destination = Join-Path $work 'lonely-dest'
+        $failure = { Invoke-MurderPeer -Tag Lonely -DestinationPath $destination -TorrentPath $lonely.TorrentPath -TempPath (Join-Path $work 'lonely-temp') -SeedSeconds 0 -StallTimeoutSeconds 5 } | Should -Throw -ErrorId 'DownloadStalled,Murder.Cmdlets.Commands.InvokeMurderPeerCommand' -PassThru
+        $failure.Exception.Message | Should -Match 'Start-MurderSeeding'
+        Test-Path (Join-Path $destination 'Lonely') | Should -BeFalse
+    }
+
     It 'rejects a bad tag with InvalidTag' {
         { Invoke-MurderPeer -Tag '../x' -DestinationPath $work } | Should -Throw -ErrorId 'InvalidTag,Murder.Cmdlets.Commands.InvokeMurderPeerCommand'
     }

@@ -39,9 +39,9 @@ Describe 'Murder peers download from other clients'' seeders' -Tag Interop {
     It 'downloads from a <_> seeder' -ForEach @('libtorrent', 'transmission') {
         $missing = Test-RealClient $_
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
-        $seeder = Start-RealClient -Client $_ -Mode seed -TorrentPath $torrent.TorrentPath -DataPath $seedDir -WorkPath $work -Name "$_-seeder"
+        $seeder = Start-RealSeeder -Client $_ -TorrentPath $torrent.TorrentPath -DataPath $seedDir -WorkPath $work -TrackerPort $trackerPort -InfoHash $torrent.InfoHash
         $destination = Join-Path $work "from-$_"
-        $result = Invoke-MurderPeer -Tag Swarm1 -DestinationPath $destination -TorrentPath $torrent.TorrentPath -TempPath (Join-Path $work "temp-$_") -SeedSeconds 0
+        $result = Invoke-MurderPeer -Tag Swarm1 -DestinationPath $destination -TorrentPath $torrent.TorrentPath -TempPath (Join-Path $work "temp-$_") -SeedSeconds 0 -StallTimeoutSeconds 90
         $seeder.Process.HasExited | Should -BeFalse -Because (Get-ClientLog $seeder)
         $result.BytesFromSeeders | Should -Be $torrent.Size
         Assert-Release $result.Destination
@@ -83,7 +83,7 @@ Describe 'A mixed swarm' -Tag Interop {
                 Start-Job -ArgumentList $env:MURDER_MODULE_PATH, $mixed.TorrentPath, (Join-Path $work "mixed-murder$index") -ScriptBlock {
                     param($module, $torrentPath, $peerHome)
                     Import-Module $module
-                    Invoke-MurderPeer -Tag Mixed1 -DestinationPath (Join-Path $peerHome 'releases') -TorrentPath $torrentPath -TempPath (Join-Path $peerHome 'tmp') -SeedSeconds 0
+                    Invoke-MurderPeer -Tag Mixed1 -DestinationPath (Join-Path $peerHome 'releases') -TorrentPath $torrentPath -TempPath (Join-Path $peerHome 'tmp') -SeedSeconds 0 -StallTimeoutSeconds 120
                 }
             }
             foreach ($other in $others) {

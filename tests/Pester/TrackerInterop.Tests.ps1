@@ -64,8 +64,7 @@ Describe 'Real clients swarm through Murder''s tracker' -Tag Interop {
         }
         $only = New-MurderTorrent -Tag Interop3 -Path $payload -Tracker $tracker.Url -OutputDirectory (Join-Path $work 'only') -PieceLength 65536
         $null = $only | Register-MurderTorrent -Port $port
-        $null = Start-RealClient -Client transmission -Mode seed -TorrentPath $only.TorrentPath -DataPath (Join-Path $work 'only') -WorkPath $work -Name 'transmission-seeder'
-        Wait-Until { @(Get-MurderTracker -Port $port | Where-Object { $_.InfoHash -eq $only.InfoHash -and $_.Seeders -eq 1 }).Count -eq 1 } -TimeoutSeconds 90 -Because 'the transmission seeder to announce'
+        $null = Start-RealSeeder -Client transmission -TorrentPath $only.TorrentPath -DataPath (Join-Path $work 'only') -WorkPath $work -TrackerPort $port -InfoHash $only.InfoHash
         $peer = Start-RealClient -Client libtorrent -Mode peer -TorrentPath $only.TorrentPath -DataPath (Join-Path $work 'from-transmission') -WorkPath $work -Name 'libtorrent-from-transmission'
         Wait-RealClient $peer -TimeoutSeconds 180 | Should -BeTrue -Because (Get-Content -LiteralPath $peer.Output -Raw)
         (Get-FileHash -LiteralPath (Join-Path $work 'from-transmission/Interop3.tgz') -Algorithm SHA256).Hash | Should -Be $expectedHash

@@ -54,6 +54,11 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     [ValidateRange(0, 86_400)]
     public int SeedSeconds { get; set; } = 30;
 
+    /// <summary>Give up when no data arrives for this many seconds.</summary>
+    [Parameter]
+    [ValidateRange(5, 86_400)]
+    public int StallTimeoutSeconds { get; set; } = 300;
+
     /// <summary>The port to listen on while downloading; a free one by default.</summary>
     [Parameter]
     [ValidateRange(0, 65535)]
@@ -77,6 +82,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             DestinationPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(DestinationPath),
             NoTagDirectory = NoTagDirectory,
             ReplaceExisting = UnsafePleaseDelete,
+            StallTimeout = TimeSpan.FromSeconds(StallTimeoutSeconds),
             Swarm = new SwarmSettings { ListenPort = Port },
         };
         TorrentMetaInfo torrent = Validate(() => PeerRun.Prepare(request));

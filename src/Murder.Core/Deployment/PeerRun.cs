@@ -93,7 +93,7 @@ public static class PeerRun
             await using (TorrentSwarm swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker))
             {
                 progress.Attach(swarm);
-                await swarm.Completion.WaitAsync(cancellation).ConfigureAwait(false);
+                await WaitForCompletionAsync(swarm, request, cancellation).ConfigureAwait(false);
                 verifiedUtc = DateTime.UtcNow;
                 statistics = swarm.GetStatistics();
                 progress.Attach(null);
@@ -131,6 +131,35 @@ public static class PeerRun
             FirstPieceAtUtc = statistics.FirstPieceAfter is TimeSpan first ? swarmStartedUtc + first : null,
             VerifiedAtUtc = verifiedUtc,
         };
+    }
+
+    private static async Task WaitForCompletionAsync(TorrentSwarm swarm, PeerRunRequest request, CancellationToken cancellation)
+    {
+        long lastDownloaded = -1;
+        var sinceProgress = Stopwatch.StartNew();
+        while (!swarm.Completion.IsCompleted)
+        {
+            await Task.WhenAny(swarm.Completion, Task.Delay(TimeSpan.FromMilliseconds(500), cancellation)).ConfigureAwait(false);
+            cancellation.ThrowIfCancellationRequested();
+            SwarmStatistics statistics = swarm.GetStatistics();
+            if (statistics.Downloaded != lastDownloaded)
+            {
+                lastDownloaded = statistics.Downloaded;
+                sinceProgress.Restart();
+            }
+            else if (sinceProgress.Elapsed > request.StallTimeout && !swarm.Completion.IsCompleted)
+            {
+                throw new MurderException(
+                    "DownloadStalled",
+                    MurderErrorCategory.OperationStopped,
+                    $"{Environment.MachineName}: no data arrived for '{request.Tag}' in {request.StallTimeout.TotalSeconds:0} s ({statistics.PiecesHave} of {statistics.PieceCount} pieces, {statistics.ConnectedPeers} peers connected, {statistics.PeersSeen} seen). Check that a seeder runs (Start-MurderSeeding) and that the tracker knows it (Get-MurderTracker); what was downloaded is kept and resumed on the next run.")
+                {
+                    TargetObject = request.Tag,
+                };
+            }
+        }
+
+        await swarm.Completion.ConfigureAwait(false);
     }
 
     private static ArtifactExtractionRequest Extraction(PeerRunRequest request) => new()

@@ -23,6 +23,9 @@ public sealed record PeerRunRequest
     /// <summary>Replace a non-empty target (Murder's unsafe_please_delete).</summary>
     public bool ReplaceExisting { get; init; }
 
+    /// <summary>Give up when no data arrives for this long (a missing seeder, a dead tracker).</summary>
+    public System.TimeSpan StallTimeout { get; init; } = System.TimeSpan.FromMinutes(5);
+
     /// <summary>Swarm behaviour (ports, pipelining, choking).</summary>
     public SwarmSettings Swarm { get; init; } = new();
 }
