@@ -103,7 +103,8 @@ function Start-RealClient {
             Set-Content -LiteralPath $finish -Value "#!/bin/sh`ntouch '$marker'`n"
             & chmod +x $finish
             $arguments = @('-w', $DataPath, '-g', $config, '-p', $port, '-M', '-f', $finish)
-            if ($Mode -eq 'seed') { $arguments += '-v' }
+            # No -v for a seeder: transmission-cli verifies existing data when it adds the torrent, and
+            # a second, forced verification races its main loop, which then exits 0 at start-up.
             $started = Start-ClientProcess $WorkPath $Name (Get-Command transmission-cli).Source ($arguments + $TorrentPath)
             $started | Add-Member -NotePropertyName Marker -NotePropertyValue $marker -PassThru
         }
@@ -142,7 +143,8 @@ function Start-RealSeeder {
         }
         Write-Host "    $Client seeder did not register with the tracker (attempt $attempt, exited: $($seeder.Process.HasExited)); $(if ($attempt -eq 1) { 'starting it once more' } else { 'giving up' })"
     }
-    throw "The $Client seeder never registered with the tracker; see $($seeder.Output)."
+    $log = (Get-Content -LiteralPath $seeder.Output -Raw -ErrorAction Ignore) + (Get-Content -LiteralPath ($seeder.Output -replace '\.out$', '.err') -Raw -ErrorAction Ignore)
+    throw "The $Client seeder never registered with the tracker (exit code $(if ($seeder.Process.HasExited) { $seeder.Process.ExitCode } else { 'none: still running' })). Its output: $(($log -split "`n" | Where-Object { $_ -notmatch 'Progress|Seeding,' } | Select-Object -Last 15) -join ' | ')"
 }
 
 function Stop-RealClients {

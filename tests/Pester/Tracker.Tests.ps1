@@ -37,9 +37,22 @@ Describe 'Start-MurderTracker in the background' {
         (Invoke-WebRequest -Uri "http://127.0.0.1:$port/" -UseBasicParsing).Content | Should -Match 'Murder tracker'
     }
 
-    It 'refuses a second tracker on the port with TrackerPortInUse' {
-        { Start-MurderTracker -Port $port -BindAddress 127.0.0.1 } | Should -Throw -ErrorId 'TrackerPortInUse,Murder.Cmdlets.Commands.StartMurderTrackerCommand'
+    It 'returns the running tracker, with a warning, when Murder''s own tracker already has the port' {
+        # Idempotent like Start-MurderSeeding, so a deploy can "start the tracker if none runs".
+        $again = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -WarningVariable warned -WarningAction SilentlyContinue
+        $warned | Should -Not -BeNullOrEmpty
+        $again.ProcessId | Should -Be $trackerPid
+        # In the foreground nothing is recorded to return: the port in use is an error.
         { Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Foreground } | Should -Throw -ErrorId 'TrackerPortInUse,Murder.Cmdlets.Commands.StartMurderTrackerCommand'
+    }
+
+    It 'refuses a port another program holds with TrackerPortInUse' {
+        $holder = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $holder.Start()
+        try {
+            { Start-MurderTracker -Port $holder.LocalEndpoint.Port -BindAddress 127.0.0.1 } | Should -Throw -ErrorId 'TrackerPortInUse,Murder.Cmdlets.Commands.StartMurderTrackerCommand'
+        }
+        finally { $holder.Stop() }
     }
 
     It 'starts nothing with -WhatIf' {
