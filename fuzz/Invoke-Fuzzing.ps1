@@ -175,6 +175,7 @@ finally {
 $results | Format-Table -AutoSize | Out-String | Write-Host
 $found = ($results | Measure-Object -Property Crashes, Hangs -Sum | Measure-Object -Property Sum -Sum).Sum
 if ($found -gt 0) {
-    Write-Host "Crashing and hanging inputs are in $(Join-Path $work 'findings'). Replay one with: dotnet $harness TARGET --replay FILE"
+    # The instrumented Murder.Core.dll only runs under afl-fuzz; replay with a plain build.
+    Write-Host "Crashing and hanging inputs are in $(Join-Path $work 'findings'). Replay one with: dotnet run --project fuzz/Murder.Fuzz -c Release -- TARGET --replay FILE"
     exit 1
 }
