@@ -300,13 +300,16 @@ internal sealed class TarStreamReader
         if ((field[0] & 0x80) != 0)
         {
             // GNU base-256: a big-endian two's complement number; Murder accepts only small positive ones.
-            if (field[0] != 0x80 || field[1..^8].ContainsAnyExcept((byte)0) || (field[^8] & 0x80) != 0)
+            // The 8-byte fields (mode, checksum) have only 7 bytes after the marker.
+            ReadOnlySpan<byte> number = field[1..];
+            int excess = Math.Max(0, number.Length - 8);
+            if (field[0] != 0x80 || number[..excess].ContainsAnyExcept((byte)0) || (number.Length - excess == 8 && (number[excess] & 0x80) != 0))
             {
                 throw Corrupt($"a header's {what} field is negative or too large");
             }
 
             long value = 0;
-            foreach (byte part in field[^8..])
+            foreach (byte part in number[excess..])
             {
                 value = (value << 8) | part;
             }

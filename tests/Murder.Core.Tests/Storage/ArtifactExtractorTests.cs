@@ -237,6 +237,42 @@ public sealed class ArtifactExtractorTests : IDisposable
     }
 
     [Fact]
+    public void Base256NumbersInEightByteFields_AreReadOrRefused()
+    {
+        // Found by fuzzing (FuzzRegressions/extract/base256-checksum-field): a GNU base-256 marker
+        // in the 8-byte mode or checksum field threw ArgumentOutOfRangeException.
+        byte[] tar = new HostileArchive()
+            .Entry(new UstarTarEntry(TarEntryType.RegularFile, "a.txt") { DataStream = new MemoryStream("content"u8.ToArray()), Mode = (UnixFileMode)0x1A4 })
+            .ToTar();
+        byte[] base256 = (byte[])tar.Clone();
+        base256.AsSpan(100, 8).Clear();
+        base256[100] = 0x80;
+        base256[106] = 0x01; // 0x1A4 = 0644
+        base256[107] = 0xA4;
+        int sum = 8 * ' ';
+        for (int index = 0; index < 512; index++)
+        {
+            sum += index is >= 148 and < 156 ? 0 : base256[index];
+        }
+
+        base256.AsSpan(148, 8).Clear();
+        base256[148] = 0x80;
+        base256[154] = (byte)(sum >> 8);
+        base256[155] = (byte)sum;
+        Extract(WriteRaw(HostileArchive.Gzip(base256)));
+        Assert.Equal("content", File.ReadAllText(Path.Combine(Target, "a.txt")));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal((UnixFileMode)0x1A4, File.GetUnixFileMode(Path.Combine(Target, "a.txt")));
+        }
+
+        byte[] negative = (byte[])tar.Clone();
+        negative.AsSpan(148, 8).Fill(0xFF);
+        Directory.Delete(Target, recursive: true);
+        AssertRefused(WriteRaw(HostileArchive.Gzip(negative)), "ArchiveCorrupt");
+    }
+
+    [Fact]
     public void Bomb_StopsAtTheExplicitLimit()
     {
         string archive = Write(new HostileArchive().File("zeros", new ZeroStream(8L * 1024 * 1024)));
