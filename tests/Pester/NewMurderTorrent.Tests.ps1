@@ -27,7 +27,8 @@ Describe 'New-MurderTorrent' {
         (Get-ChildItem $out).Name | Sort-Object | Should -Be @('Deploy20260101.tgz', 'Deploy20260101.tgz.torrent')
     }
 
-    It 'writes an artifact GNU tar extracts to the same files, without .git entries' -Skip:(-not (Get-Command tar -ErrorAction Ignore)) {
+    It 'writes an artifact GNU tar extracts to the same files, without .git entries' {
+        if (-not (Get-Command tar -ErrorAction Ignore)) { Set-ItResult -Skipped -Because 'tar is missing: install Debian package tar'; return }
         $result = New-MurderTorrent -Tag t1 -Path $source -Tracker localhost -OutputDirectory $out
         $extracted = New-Item -ItemType Directory (Join-Path $work 'x')
         & tar -xzf $result.ArtifactPath -C $extracted
@@ -126,7 +127,8 @@ Describe 'New-MurderTorrent' {
         { New-MurderTorrent -Tag ok -Path (Join-Path $work 'missing') -Tracker localhost -OutputDirectory $out } | Should -Throw -ErrorId 'PathNotFound,Murder.Cmdlets.Commands.NewMurderTorrentCommand'
     }
 
-    It 'refuses a symbolic link that points outside the directory, leaving nothing behind' -Skip:$IsWindows {
+    It 'refuses a symbolic link that points outside the directory, leaving nothing behind' {
+        if ($IsWindows) { Set-ItResult -Skipped -Because 'creating symbolic links on Windows needs Developer Mode or administrator rights'; return }
         New-Item -ItemType SymbolicLink -Path (Join-Path $source 'app/passwd') -Target '/etc/passwd' | Out-Null
         { New-MurderTorrent -Tag ok -Path $source -Tracker localhost -OutputDirectory $out } | Should -Throw -ErrorId 'UnsafeSymbolicLink,Murder.Cmdlets.Commands.NewMurderTorrentCommand'
         Test-Path $out | Should -BeFalse
