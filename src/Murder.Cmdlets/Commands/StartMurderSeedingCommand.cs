@@ -69,7 +69,7 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         string artifactPath = ArtifactPath is null ? Path.Combine(temp, DeployTag.ArtifactFileName(tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArtifactPath);
         string kind = SeedSeconds > 0 ? SeedingProcess.PeerKind : SeedingProcess.SeederKind;
         BackgroundProcessStore store = BackgroundProcessStore.Default();
-        TorrentMetaInfo torrent = LoadTorrent(torrentPath);
+        TorrentMetaInfo torrent = Validate(() => TorrentLoader.Load(torrentPath));
         if (!File.Exists(artifactPath))
         {
             ThrowTerminatingError(ToErrorRecord(new MurderException("ArtifactNotFound", MurderErrorCategory.ObjectNotFound, $"The artifact '{artifactPath}' does not exist. Create it with New-MurderTorrent, or give -ArtifactPath.") { TargetObject = artifactPath }));
@@ -114,24 +114,6 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
             token => BackgroundLauncher.Start(store, kind, SeedingProcess.NameOf(kind, tag, port), "Start-MurderSeeding", parameters, timeout, token),
             () => new ProgressRecord(1, "Start-MurderSeeding", $"Verifying {FormatBytes(torrent.TotalLength)} and starting to seed '{tag}'"));
         WriteObject(SeedingProcess.ToInfo(record));
-    }
-
-    private TorrentMetaInfo LoadTorrent(string torrentPath)
-    {
-        try
-        {
-            return MetaInfoReader.Load(torrentPath);
-        }
-        catch (FileNotFoundException error)
-        {
-            ThrowTerminatingError(ToErrorRecord(new MurderException("TorrentNotFound", MurderErrorCategory.ObjectNotFound, $"The torrent '{torrentPath}' does not exist. Create it with New-MurderTorrent, or give -TorrentPath.", error) { TargetObject = torrentPath }));
-        }
-        catch (MetaInfoException error)
-        {
-            ThrowTerminatingError(ToErrorRecord(new MurderException("InvalidTorrent", MurderErrorCategory.InvalidData, error.Message, error) { TargetObject = torrentPath }));
-        }
-
-        throw new InvalidOperationException("unreachable");
     }
 
     private void RunForeground(BackgroundProcessStore records, string kind, string tag, TorrentMetaInfo torrent, string torrentPath, string artifactPath)

@@ -23,23 +23,7 @@ public static class PeerRun
     public static TorrentMetaInfo Prepare(PeerRunRequest request)
     {
         DeployTag.Validate(request.Tag);
-        TorrentMetaInfo torrent;
-        try
-        {
-            torrent = MetaInfoReader.Load(request.TorrentPath);
-        }
-        catch (FileNotFoundException error)
-        {
-            throw new MurderException("TorrentNotFound", MurderErrorCategory.ObjectNotFound, $"The torrent '{request.TorrentPath}' does not exist. Copy TAG.tgz.torrent there (Murder's peer task uploads it), or give -TorrentPath.", error)
-            {
-                TargetObject = request.TorrentPath,
-            };
-        }
-        catch (MetaInfoException error)
-        {
-            throw new MurderException("InvalidTorrent", MurderErrorCategory.InvalidData, error.Message, error) { TargetObject = request.TorrentPath };
-        }
-
+        TorrentMetaInfo torrent = TorrentLoader.Load(request.TorrentPath);
         if (torrent.IsMultiFile)
         {
             throw new MurderException("MultiFileTorrentNotSupported", MurderErrorCategory.InvalidData, $"'{request.TorrentPath}' is a multi-file torrent; Murder deploys one artifact (TAG.tgz). Make the torrent with New-MurderTorrent.")
