@@ -8,9 +8,6 @@ namespace Murder.Cmdlets;
 /// <summary>Turns a SecureString (a swarm secret) into the UTF-8 bytes the core hashes with.</summary>
 internal static class SecretBytes
 {
-    /// <summary>The environment variable a background tracker reads its secret from (never its command line).</summary>
-    public const string EnvironmentVariable = "MURDER_SWARM_SECRET";
-
     public static byte[] From(SecureString secret)
     {
         IntPtr text = Marshal.SecureStringToGlobalAllocUnicode(secret);

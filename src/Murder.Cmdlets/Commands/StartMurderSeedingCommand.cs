@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using Murder.Cmdlets.Hosting;
 using Murder.Cmdlets.Fleet;
 using Murder.Core;
@@ -118,54 +120,46 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
 
     private void RunForeground(BackgroundProcessStore records, string kind, string tag, TorrentMetaInfo torrent, string torrentPath, string artifactPath)
     {
-        FilePieceStore pieces = Validate(() => FilePieceStore.OpenForReading(artifactPath, torrent.TotalLength));
-        TorrentSwarm? swarm = null;
-        BackgroundProcessRecord? record = null;
+        var request = new SeedingHostRequest
+        {
+            Kind = kind,
+            Tag = tag,
+            Torrent = torrent,
+            TorrentPath = torrentPath,
+            ArtifactPath = artifactPath,
+            Port = Port,
+            SeedFor = SeedSeconds > 0 ? TimeSpan.FromSeconds(SeedSeconds) : null,
+            MaxUploadRate = MaxUploadRate,
+        };
+        var checkedPieces = new int[1];
+        SeedingHost host = RunWithProgress(
+            token => SeedingHost.StartAsync(records, request, new Progress<int>(count => checkedPieces[0] = count), token).GetAwaiter().GetResult(),
+            () => new ProgressRecord(1, $"Verifying {tag}", $"{checkedPieces[0]} of {torrent.PieceCount} pieces") { PercentComplete = checkedPieces[0] * 100 / torrent.PieceCount });
         try
         {
-            var checkedPieces = new int[1];
-            Bitfield have = RunWithProgress(
-                token => PieceChecker.CheckAsync(torrent, pieces, new Progress<int>(count => checkedPieces[0] = count), token).GetAwaiter().GetResult(),
-                () => new ProgressRecord(1, $"Verifying {tag}", $"{checkedPieces[0]} of {torrent.PieceCount} pieces") { PercentComplete = checkedPieces[0] * 100 / torrent.PieceCount });
-            if (!have.AllSet)
+            var diagnostics = new ConcurrentQueue<string>();
+            host.Diagnostic += diagnostics.Enqueue;
+            WriteObject(host.Info);
+            Task running = host.RunAsync(Cancellation);
+            while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
             {
-                ThrowTerminatingError(ToErrorRecord(new MurderException(
-                    "ArtifactMismatch",
-                    MurderErrorCategory.InvalidData,
-                    $"{have.CountMissing} of {torrent.PieceCount} pieces of '{artifactPath}' do not match '{torrentPath}'. The artifact changed or belongs to another torrent: make the torrent again with New-MurderTorrent -Force.")
-                {
-                    TargetObject = artifactPath,
-                }));
+                Drain(diagnostics);
             }
 
-            HttpSwarmTracker tracker = Validate(() => HttpSwarmTracker.For(torrent));
-            swarm = Validate(() => TorrentSwarm.Start(torrent, pieces, have, new SwarmSettings { ListenPort = Port, MaxUploadRate = MaxUploadRate }, tracker));
-            var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            swarm.Diagnostic += diagnostics.Enqueue;
-            DateTime? stopsAt = SeedSeconds > 0 ? DateTime.UtcNow.AddSeconds(SeedSeconds) : null;
-            string log = records.LogPath(kind, SeedingProcess.NameOf(kind, tag, swarm.LocalEndPoint.Port));
-            record = SeedingProcess.CreateRecord(kind, tag, swarm.LocalEndPoint.Port, torrent.InfoHash.ToHex(), artifactPath, torrentPath, tracker.AnnounceUrl.AbsoluteUri, stopsAt, File.Exists(log) ? log : null);
-            records.Save(record);
-            WriteObject(SeedingProcess.ToInfo(record));
-            while (!Cancellation.IsCancellationRequested && (stopsAt is null || DateTime.UtcNow < stopsAt))
-            {
-                Cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
-                while (diagnostics.TryDequeue(out string? line))
-                {
-                    // Lands in the background process's log.
-                    WriteInformation(new HostInformationMessage { Message = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture) + line }, HostTags);
-                }
-            }
+            Drain(diagnostics);
         }
         finally
         {
-            if (record is not null)
-            {
-                records.Remove(record.Kind, record.Name, record.ProcessId);
-            }
+            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
 
-            swarm?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            pieces.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    private void Drain(ConcurrentQueue<string> diagnostics)
+    {
+        while (diagnostics.TryDequeue(out string? line))
+        {
+            // Lands in the background process's log.
+            WriteInformation(new HostInformationMessage { Message = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture) + line }, HostTags);
         }
     }
 }

@@ -125,7 +125,7 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
             new(nameof(Open), Open.IsPresent),
             new(nameof(AllowIpParameter), AllowIpParameter.IsPresent),
         };
-        Dictionary<string, string>? environment = SwarmSecret is null ? null : new() { [SecretBytes.EnvironmentVariable] = SecretBytes.ToPlainText(SwarmSecret) };
+        Dictionary<string, string>? environment = SwarmSecret is null ? null : new() { [TrackerHost.SecretEnvironmentVariable] = SecretBytes.ToPlainText(SwarmSecret) };
         BackgroundProcessRecord record = RunWithProgress(
             token => BackgroundLauncher.Start(store, TrackerProcess.Kind, TrackerProcess.NameOf(Port), "Start-MurderTracker", parameters, StartTimeout, token, environment),
             () => new ProgressRecord(1, "Start-MurderTracker", $"Starting the tracker on port {Port}"));
@@ -139,46 +139,22 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
             AnnounceInterval = TimeSpan.FromSeconds(AnnounceInterval),
             Open = Open,
             AllowIpParameter = AllowIpParameter,
-            SwarmSecret = SwarmSecret is not null
-                ? SecretBytes.From(SwarmSecret)
-                : Environment.GetEnvironmentVariable(SecretBytes.EnvironmentVariable) is { Length: > 0 } fromEnvironment ? System.Text.Encoding.UTF8.GetBytes(fromEnvironment) : null,
+            SwarmSecret = SwarmSecret is not null ? SecretBytes.From(SwarmSecret) : TrackerHost.SecretFromEnvironment(),
         };
         var log = new ConcurrentQueue<string>();
-        using var server = new TrackerServer(options, endpoint, torrentDirectory, line => log.Enqueue(line));
-        Validate(() =>
+        using TrackerHost host = Validate(() => TrackerHost.Start(store, options, endpoint, torrentDirectory, log.Enqueue));
+        TrackerInfo info = host.Info;
+        WriteObject(info);
+        Say($"Murder tracker listening on {host.LocalEndPoint} ({info.Url}); torrents from {torrentDirectory}{(Open ? ", open to any torrent" : string.Empty)}. Ctrl+C stops it.");
+        Task running = host.RunAsync(Cancellation);
+        while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
         {
-            server.Start();
-            return 0;
-        });
-
-        string? logPath = store.LogPath(TrackerProcess.Kind, TrackerProcess.NameOf(Port));
-        logPath = File.Exists(logPath) ? logPath : null;
-        BackgroundProcessRecord record = TrackerProcess.CreateRecord(store, server.LocalEndPoint.Address, Port, torrentDirectory, Open, AnnounceInterval, logPath);
-        Validate(() =>
-        {
-            store.Save(record);
-            return 0;
-        });
-
-        try
-        {
-            TrackerInfo info = TrackerProcess.ToInfo(store, record);
-            WriteObject(info);
-            Say($"Murder tracker listening on {server.LocalEndPoint} ({info.Url}); torrents from {torrentDirectory}{(Open ? ", open to any torrent" : string.Empty)}. Ctrl+C stops it.");
-            Task running = server.RunAsync(Cancellation);
-            while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
-            {
-                Drain(log);
-            }
-
             Drain(log);
-            running.GetAwaiter().GetResult();
-            Say("Murder tracker stopped.");
         }
-        finally
-        {
-            store.Remove(record.Kind, record.Name, record.ProcessId);
-        }
+
+        Drain(log);
+        running.GetAwaiter().GetResult();
+        Say("Murder tracker stopped.");
     }
 
     private void Drain(ConcurrentQueue<string> log)
