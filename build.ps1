@@ -70,6 +70,11 @@ function Invoke-Build {
     Get-ChildItem -LiteralPath $cmdletBin -File |
         Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
         Copy-Item -Destination $bin
+    # The background agent (trackers, seeders) runs from the same folder, on the same Murder.Core.
+    $agentBin = Join-Path $root "src/Murder.Agent/bin/$Configuration/net8.0"
+    Get-ChildItem -LiteralPath $agentBin -File -Filter 'Murder.Agent.*' |
+        Where-Object { $_.Extension -in '.dll', '.pdb', '.json' } |
+        Copy-Item -Destination $bin
 
     $version = Get-Version
     $manifest = Get-Content -LiteralPath (Join-Path $root 'Murder.psd1') -Raw

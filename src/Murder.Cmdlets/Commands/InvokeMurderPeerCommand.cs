@@ -194,7 +194,9 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         };
         try
         {
-            BackgroundLauncher.Start(BackgroundProcessStore.Default(), SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port), "Start-MurderSeeding", parameters, TimeSpan.FromSeconds(120), cancellation);
+            // Every piece was just verified in memory and written: the agent need not hash them again.
+            var verified = new List<KeyValuePair<string, object?>> { new("VerifiedArtifact", ArtifactStamp.Of(artifact).ToString()) };
+            BackgroundLauncher.Start(BackgroundProcessStore.Default(), SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port), "Start-MurderSeeding", parameters, TimeSpan.FromSeconds(120), cancellation, agentOnly: verified);
         }
         catch (MurderException error)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -12,17 +13,34 @@ using Murder.Core.Hosting;
 namespace Murder.Cmdlets.Hosting;
 
 /// <summary>
-/// Starts a Murder cmdlet in a detached PowerShell process that outlives this session (Murder ran
-/// its tracker and seeders under screen): the same PowerShell executable, -NoProfile
-/// -NonInteractive, this module imported by path, output to a log in the state directory. Returns
-/// once the child has recorded itself in the <see cref="BackgroundProcessStore"/> (it does so when
-/// it is ready), or throws with the error the child reported.
+/// Starts a Murder tracker or seeder in a detached process that outlives this session (Murder ran
+/// them under screen). The process is the module's agent (Murder.Agent.dll on a dotnet host: a
+/// small program, a fraction of PowerShell's memory and start-up) when a dotnet host is found, and
+/// otherwise this same PowerShell (-NoProfile -NonInteractive, the module imported by path, the
+/// cmdlet run with -Foreground). MURDER_BACKGROUND_HOST=agent or =pwsh forces one. Output goes to a
+/// log in the state directory. Returns once the child has recorded itself in the
+/// <see cref="BackgroundProcessStore"/> (it does so when it is ready), or throws with the error the
+/// child reported.
 /// </summary>
 internal static class BackgroundLauncher
 {
+    /// <summary>The environment variable that forces the background host: agent or pwsh.</summary>
+    public const string HostVariable = "MURDER_BACKGROUND_HOST";
+
     private const string ErrorMarker = "MURDER-ERROR ";
+    private const string AgentFileName = "Murder.Agent.dll";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Starts <paramref name="command"/> (a cmdlet the agent also runs) in the background.</summary>
+    /// <param name="store">Murder's state directory.</param>
+    /// <param name="kind">The record kind the child saves.</param>
+    /// <param name="name">The record name the child saves.</param>
+    /// <param name="command">Start-MurderTracker or Start-MurderSeeding.</param>
+    /// <param name="parameters">The cmdlet's parameters (-Foreground is implied).</param>
+    /// <param name="timeout">How long the child may take to become ready.</param>
+    /// <param name="cancellationToken">Stops waiting (and the child).</param>
+    /// <param name="environment">Variables for the child only (secrets).</param>
+    /// <param name="agentOnly">Parameters only the agent understands (hints it may use).</param>
     public static BackgroundProcessRecord Start(
         BackgroundProcessStore store,
         string kind,
@@ -31,17 +49,70 @@ internal static class BackgroundLauncher
         IReadOnlyList<KeyValuePair<string, object?>> parameters,
         TimeSpan timeout,
         CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<KeyValuePair<string, object?>>? agentOnly = null)
     {
         string logPath = store.LogPath(kind, name);
         Directory.CreateDirectory(store.LogDirectory);
-        File.WriteAllText(logPath, string.Empty);
+        Directory.CreateDirectory(store.StateDirectory);
+        string? forced = Environment.GetEnvironmentVariable(HostVariable);
+        string? dotnet = forced is "pwsh" ? null : DotNetHost.Find();
+        string? agent = AgentPath();
+        if (forced is "agent" && (dotnet is null || agent is null))
+        {
+            throw new MurderException(
+                "BackgroundHostNotFound",
+                MurderErrorCategory.ObjectNotFound,
+                $"{HostVariable}=agent, but {(agent is null ? AgentFileName + " is not in the module's bin folder" : "no dotnet host with a .NET " + DotNetHost.MinimumMajorVersion + "+ runtime was found (DOTNET_ROOT, PATH)")}. Unset {HostVariable} to let the module use pwsh.");
+        }
+
+        if (dotnet is not null && agent is not null)
+        {
+            var arguments = new List<string> { agent, command };
+            foreach (KeyValuePair<string, object?> parameter in parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()))
+            {
+                if (parameter.Key != "Foreground" && parameter.Value is not null)
+                {
+                    arguments.Add("-" + parameter.Key);
+                    arguments.Add(Convert.ToString(parameter.Value, CultureInfo.InvariantCulture) ?? string.Empty);
+                }
+            }
+
+            if (OperatingSystem.IsWindows())
+            {
+                arguments.Add("-LogPath");
+                arguments.Add(logPath);
+            }
+
+            try
+            {
+                return Run(store, kind, name, dotnet, arguments, logPath, timeout, environment, cancellationToken);
+            }
+            catch (MurderException error) when (error.ErrorId == "BackgroundProcessFailed" && forced is not "agent")
+            {
+                // The agent could not run at all (no error of its own): PowerShell can.
+            }
+        }
 
         string script = Script(ModulePath(), PowerShellArguments.Invocation(command, parameters), OperatingSystem.IsWindows() ? logPath : null);
         string encoded = Convert.ToBase64String(Encoding.Unicode.GetBytes(script));
         (string executable, string[] prefix) = PowerShellExecutable();
         var pwshArguments = new List<string>(prefix) { "-NoProfile", "-NonInteractive", "-OutputFormat", "Text", "-EncodedCommand", encoded };
+        return Run(store, kind, name, executable, pwshArguments, logPath, timeout, environment, cancellationToken);
+    }
 
+    private static BackgroundProcessRecord Run(
+        BackgroundProcessStore store,
+        string kind,
+        string name,
+        string executable,
+        List<string> arguments,
+        string logPath,
+        TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment,
+        CancellationToken cancellationToken)
+    {
+        File.WriteAllText(logPath, string.Empty);
         ProcessStartInfo start;
         if (OperatingSystem.IsWindows())
         {
@@ -61,13 +132,12 @@ internal static class BackgroundLauncher
             start.ArgumentList.Add(executable);
         }
 
-        foreach (string argument in pwshArguments)
+        foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
         start.WorkingDirectory = store.StateDirectory;
-        Directory.CreateDirectory(store.StateDirectory);
         // Secrets reach the child through its environment, never its command line (which any user can list).
         var saved = new Dictionary<string, string?>();
         foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
@@ -186,6 +256,19 @@ internal static class BackgroundLauncher
 
         // Hosted elsewhere: the pwsh on PATH.
         return (OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh", Array.Empty<string>());
+    }
+
+    /// <summary>The agent beside the cmdlet assembly (with its runtimeconfig), or null.</summary>
+    private static string? AgentPath()
+    {
+        string? binDirectory = Path.GetDirectoryName(typeof(BackgroundLauncher).Assembly.Location);
+        if (binDirectory is null)
+        {
+            return null;
+        }
+
+        string agent = Path.Combine(binDirectory, AgentFileName);
+        return File.Exists(agent) && File.Exists(Path.ChangeExtension(agent, ".runtimeconfig.json")) ? agent : null;
     }
 
     /// <summary>This module's manifest (out/Murder/Murder.psd1 beside bin/), or the cmdlet assembly itself.</summary>

@@ -35,6 +35,12 @@ public sealed record SeedingHostRequest
 
     /// <summary>Bytes per second to upload, all peers together; 0 for no limit.</summary>
     public long MaxUploadRate { get; init; }
+
+    /// <summary>
+    /// The artifact's stamp when the peer handing over had verified every piece: while the file
+    /// still matches it, the check (reading and hashing the whole artifact) is skipped.
+    /// </summary>
+    public ArtifactStamp? VerifiedArtifact { get; init; }
 }
 
 /// <summary>
@@ -89,7 +95,17 @@ public sealed class SeedingHost : IAsyncDisposable
         TorrentSwarm? swarm = null;
         try
         {
-            Bitfield have = await PieceChecker.CheckAsync(torrent, pieces, checkedPieces, cancellationToken).ConfigureAwait(false);
+            Bitfield have;
+            if (request.VerifiedArtifact is ArtifactStamp stamp && stamp.Length == torrent.TotalLength && stamp.Matches(request.ArtifactPath))
+            {
+                have = new Bitfield(torrent.PieceCount);
+                have.SetAll();
+            }
+            else
+            {
+                have = await PieceChecker.CheckAsync(torrent, pieces, checkedPieces, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!have.AllSet)
             {
                 throw new MurderException(

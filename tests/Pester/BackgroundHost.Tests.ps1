@@ -1,0 +1,102 @@
+# Background trackers and seeders run in the module's agent (Murder.Agent.dll on a dotnet host),
+# a small program instead of a whole PowerShell; MURDER_BACKGROUND_HOST=pwsh still runs them in
+# pwsh. Both hosts keep the same contract: a record when ready, the core's ErrorIds on failure.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-MurderUnderTest
+    $script:work = New-TestDirectory -Prefix 'murder-host'
+    $script:savedState = $env:MURDER_STATE_DIR
+    $script:savedHost = $env:MURDER_BACKGROUND_HOST
+    $env:MURDER_STATE_DIR = Join-Path $work 'state'
+    $script:agent = Join-Path (Split-Path $env:MURDER_MODULE_PATH) 'bin/Murder.Agent.dll'
+
+    function Get-CommandLine([int] $ProcessId) {
+        if ($IsLinux) { ((Get-Content -LiteralPath "/proc/$ProcessId/cmdline" -Raw) -split "`0") -join ' ' }
+        else { (Get-CimInstance Win32_Process -Filter "ProcessId = $ProcessId").CommandLine }
+    }
+    function Get-ResidentMegabytes([int] $ProcessId) { (Get-Process -Id $ProcessId).WorkingSet64 / 1MB }
+}
+AfterAll {
+    $env:MURDER_BACKGROUND_HOST = $savedHost
+    Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'processes') -Filter 'tracker-*.json' -ErrorAction Ignore |
+        ForEach-Object { Stop-MurderTracker -Port (Get-Content $_ -Raw | ConvertFrom-Json).Port -WarningAction SilentlyContinue }
+    Stop-MurderSeeding -Tag HostTest -WarningAction SilentlyContinue
+    Stop-MurderPeering -Tag HostTest -WarningAction SilentlyContinue
+    $env:MURDER_STATE_DIR = $savedState
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+}
+
+Describe 'The background agent' {
+    BeforeAll { $env:MURDER_BACKGROUND_HOST = $null }
+
+    It 'is part of the built module' {
+        Test-Path -LiteralPath $agent | Should -BeTrue
+        Test-Path -LiteralPath ([IO.Path]::ChangeExtension($agent, '.runtimeconfig.json')) | Should -BeTrue
+    }
+
+    It 'runs a background tracker, small, with the same record and answers' {
+        $port = Get-FreeTcpPort
+        $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Open
+        try {
+            Get-CommandLine $tracker.ProcessId | Should -Match 'Murder\.Agent\.dll Start-MurderTracker'
+            (Invoke-WebRequest -Uri "http://127.0.0.1:$port/" -UseBasicParsing).Content | Should -Match 'Murder tracker'
+            # A pwsh host alone is over 100 MB resident; the agent is a fraction of that.
+            Get-ResidentMegabytes $tracker.ProcessId | Should -BeLessThan 80
+            Get-Content -LiteralPath $tracker.LogPath -Raw | Should -Match 'Murder tracker listening on 127\.0\.0\.1'
+        }
+        finally { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
+        Get-Process -Id $tracker.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $tracker.StatePath | Should -BeFalse
+    }
+
+    It 'gets the swarm secret through its environment, not its command line' {
+        $port = Get-FreeTcpPort
+        $secret = ConvertTo-SecureString 'agent-secret-7' -AsPlainText -Force
+        $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -SwarmSecret $secret
+        try {
+            Get-CommandLine $tracker.ProcessId | Should -Not -Match 'agent-secret-7'
+            if ($IsLinux) { [IO.File]::ReadAllText("/proc/$($tracker.ProcessId)/environ") | Should -Match 'MURDER_SWARM_SECRET=agent-secret-7' }
+        }
+        finally { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
+    }
+
+    It 'seeds in the background and reports ArtifactMismatch from the agent' {
+        $source = Join-Path $work 'src'
+        New-SampleTree -Path $source -BinaryBytes 256KB
+        $made = New-MurderTorrent -Tag HostTest -Path $source -Tracker '127.0.0.1:9' -OutputDirectory (Join-Path $work 'seed')
+        $seeder = Start-MurderSeeding -Tag HostTest -TorrentPath $made.TorrentPath -ArtifactPath $made.ArtifactPath
+        Get-CommandLine $seeder.ProcessId | Should -Match 'Murder\.Agent\.dll Start-MurderSeeding'
+        Stop-MurderSeeding -Tag HostTest
+
+        $bytes = [IO.File]::ReadAllBytes($made.ArtifactPath)
+        $bytes[100] = $bytes[100] -bxor 0xff
+        [IO.File]::WriteAllBytes($made.ArtifactPath, $bytes)
+        { Start-MurderSeeding -Tag HostTest -TorrentPath $made.TorrentPath -ArtifactPath $made.ArtifactPath } |
+            Should -Throw -ErrorId 'ArtifactMismatch,Murder.Cmdlets.Commands.StartMurderSeedingCommand'
+    }
+
+    It 'refuses to run anything but a tracker or a seeder, with a machine-readable error' {
+        $dotnet = (Get-Process -Id $PID).Path
+        if ([IO.Path]::GetFileNameWithoutExtension($dotnet) -ne 'dotnet') { $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source }
+        $output = & $dotnet $agent 'Remove-Item' '-Path' '/' 2>&1
+        $LASTEXITCODE | Should -Be 1
+        ($output | Out-String) | Should -Match 'MURDER-ERROR AgentCommandUnknown InvalidArgument'
+    }
+}
+
+Describe 'MURDER_BACKGROUND_HOST=pwsh' {
+    BeforeAll { $env:MURDER_BACKGROUND_HOST = 'pwsh' }
+    AfterAll { $env:MURDER_BACKGROUND_HOST = $null }
+
+    It 'runs the background tracker in PowerShell, with the same behaviour' {
+        $port = Get-FreeTcpPort
+        $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Open
+        try {
+            Get-CommandLine $tracker.ProcessId | Should -Match 'pwsh'
+            Get-CommandLine $tracker.ProcessId | Should -Not -Match 'Murder\.Agent'
+            (Invoke-WebRequest -Uri "http://127.0.0.1:$port/" -UseBasicParsing).Content | Should -Match 'Murder tracker'
+        }
+        finally { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
+        Get-Process -Id $tracker.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+}
