@@ -52,8 +52,10 @@ public static class Program
                 case "Start-MurderSeeding":
                     await RunSeedingAsync(store, arguments, stopping.Token).ConfigureAwait(false);
                     break;
+                case "Invoke-MurderPeer":
+                    return await PeerCommand.RunAsync(store, arguments, Log, stopping.Token).ConfigureAwait(false);
                 default:
-                    throw new MurderException("AgentCommandUnknown", MurderErrorCategory.InvalidArgument, $"The agent runs Start-MurderTracker and Start-MurderSeeding, not '{arguments.Command}'.");
+                    throw new MurderException("AgentCommandUnknown", MurderErrorCategory.InvalidArgument, $"The agent runs Start-MurderTracker, Start-MurderSeeding and Invoke-MurderPeer, not '{arguments.Command}'.");
             }
 
             return 0;
@@ -130,7 +132,7 @@ public static class Program
         Log($"Stopped seeding '{tag}'.");
     }
 
-    private static void Log(string line) =>
+    internal static void Log(string line) =>
         Console.Out.WriteLine(DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", CultureInfo.InvariantCulture) + line);
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
@@ -181,5 +183,5 @@ internal sealed class AgentArguments
     public bool GetBool(string name) => Get(name) is string value && bool.Parse(value);
 
     private static MurderException Usage() =>
-        new("AgentUsage", MurderErrorCategory.InvalidArgument, "Usage: Murder.Agent.dll Start-MurderTracker|Start-MurderSeeding -Name value ... (started by the Murder module, not by hand).");
+        new("AgentUsage", MurderErrorCategory.InvalidArgument, "Usage: Murder.Agent.dll Start-MurderTracker|Start-MurderSeeding|Invoke-MurderPeer -Name value ... (started by the Murder module, not by hand).");
 }

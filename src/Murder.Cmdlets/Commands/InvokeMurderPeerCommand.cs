@@ -92,13 +92,19 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             return;
         }
 
+        if (Validate(BackgroundLauncher.FindAgent) is AgentHost agent)
+        {
+            WriteObject(RunInAgent(agent, request));
+            return;
+        }
+
         using HttpSwarmTracker tracker = Validate(() => HttpSwarmTracker.For(torrent));
         var progress = new PeerRunProgress();
         var warnings = new ConcurrentQueue<string>();
         DateTime started = DateTime.UtcNow;
         PeerRunResult result = RunWithProgress(
             token => PeerRun.RunAsync(request, tracker, (t, artifact, ct) => StartLingeringSeeder(request, artifact, warnings, ct), progress, token).GetAwaiter().GetResult(),
-            () => Describe(progress, DateTime.UtcNow - started));
+            () => Describe(PeerStatus.From(progress), DateTime.UtcNow - started));
         foreach (string warning in warnings)
         {
             WriteWarning(warning);
@@ -207,7 +213,82 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         return Task.CompletedTask;
     }
 
-    private static ProgressRecord Describe(PeerRunProgress progress, TimeSpan elapsed)
+    /// <summary>
+    /// The run in the module's agent: the download, verification and extraction happen there, this
+    /// session shows its progress (from a status file) and returns its result or error; afterwards
+    /// the same agent process keeps seeding for -SeedSeconds (no hand-over to a second process).
+    /// The agent stops with this session if it ends before the run does.
+    /// </summary>
+    private PeerRunResult RunInAgent(AgentHost agent, PeerRunRequest request)
+    {
+        BackgroundProcessStore store = BackgroundProcessStore.Default();
+        int port = Port != 0 ? Port : FreePort.Pick();
+        string name = SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port);
+        string statusPath = Path.Combine(store.LogDirectory, SeedingProcess.PeerKind + "-" + name + ".status.json");
+        var parameters = new List<KeyValuePair<string, object?>>
+        {
+            new("Tag", request.Tag),
+            new("TorrentPath", request.TorrentPath),
+            new("TempPath", request.TempPath),
+            new("DestinationPath", request.DestinationPath),
+            new("NoTagDirectory", request.NoTagDirectory),
+            new("UnsafePleaseDelete", request.ReplaceExisting),
+            new("StallTimeoutSeconds", (int)request.StallTimeout.TotalSeconds),
+            new("Port", port),
+            new("SeedSeconds", SeedSeconds),
+            new("StatusPath", statusPath),
+            new("ParentProcessId", Environment.ProcessId),
+        };
+        DateTime started = DateTime.UtcNow;
+        PeerStatus? status = null;
+        PeerStatus final = RunWithProgress(
+            token =>
+            {
+                Directory.CreateDirectory(store.LogDirectory);
+                File.Delete(statusPath);
+                using System.Diagnostics.Process child = BackgroundLauncher.LaunchAgent(store, SeedingProcess.PeerKind, name, agent, "Invoke-MurderPeer", parameters);
+                try
+                {
+                    while (true)
+                    {
+                        status = PeerStatusFile.Read(statusPath) ?? status;
+                        if (status is { IsFinal: true })
+                        {
+                            return status;
+                        }
+
+                        if (child.HasExited)
+                        {
+                            // It may have written its last word just before exiting.
+                            status = PeerStatusFile.Read(statusPath) ?? status;
+                            return status is { IsFinal: true } ? status : throw BackgroundLauncher.ChildFailed(SeedingProcess.PeerKind, name, store.LogPath(SeedingProcess.PeerKind, name));
+                        }
+
+                        if (token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100)))
+                        {
+                            BackgroundLauncher.Kill(child);
+                            token.ThrowIfCancellationRequested();
+                        }
+                    }
+                }
+                finally
+                {
+                    if (status is { IsFinal: true })
+                    {
+                        File.Delete(statusPath);
+                    }
+                }
+            },
+            () => status is null ? null : Describe(status, DateTime.UtcNow - started));
+        if (final.ToException() is MurderException error)
+        {
+            ThrowTerminatingError(ToErrorRecord(error));
+        }
+
+        return final.Result!;
+    }
+
+    private static ProgressRecord Describe(PeerStatus progress, TimeSpan elapsed)
     {
         string activity = "Invoke-MurderPeer";
         SwarmStatistics? statistics = progress.Statistics;

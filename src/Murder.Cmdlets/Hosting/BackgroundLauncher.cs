@@ -53,40 +53,13 @@ internal static class BackgroundLauncher
         IReadOnlyList<KeyValuePair<string, object?>>? agentOnly = null)
     {
         string logPath = store.LogPath(kind, name);
-        Directory.CreateDirectory(store.LogDirectory);
-        Directory.CreateDirectory(store.StateDirectory);
         string? forced = Environment.GetEnvironmentVariable(HostVariable);
-        string? dotnet = forced is "pwsh" ? null : DotNetHost.Find();
-        string? agent = AgentPath();
-        if (forced is "agent" && (dotnet is null || agent is null))
+        if (FindAgent() is AgentHost agent)
         {
-            throw new MurderException(
-                "BackgroundHostNotFound",
-                MurderErrorCategory.ObjectNotFound,
-                $"{HostVariable}=agent, but {(agent is null ? AgentFileName + " is not in the module's bin folder" : "no dotnet host with a .NET " + DotNetHost.MinimumMajorVersion + "+ runtime was found (DOTNET_ROOT, PATH)")}. Unset {HostVariable} to let the module use pwsh.");
-        }
-
-        if (dotnet is not null && agent is not null)
-        {
-            var arguments = new List<string> { agent, command };
-            foreach (KeyValuePair<string, object?> parameter in parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()))
-            {
-                if (parameter.Key != "Foreground" && parameter.Value is not null)
-                {
-                    arguments.Add("-" + parameter.Key);
-                    arguments.Add(Convert.ToString(parameter.Value, CultureInfo.InvariantCulture) ?? string.Empty);
-                }
-            }
-
-            if (OperatingSystem.IsWindows())
-            {
-                arguments.Add("-LogPath");
-                arguments.Add(logPath);
-            }
-
             try
             {
-                return Run(store, kind, name, dotnet, arguments, logPath, timeout, environment, cancellationToken);
+                using Process child = Launch(store, agent.Dotnet, AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, environment);
+                return WaitUntilRecorded(store, kind, name, child, logPath, timeout, cancellationToken);
             }
             catch (MurderException error) when (error.ErrorId == "BackgroundProcessFailed" && forced is not "agent")
             {
@@ -98,20 +71,69 @@ internal static class BackgroundLauncher
         string encoded = Convert.ToBase64String(Encoding.Unicode.GetBytes(script));
         (string executable, string[] prefix) = PowerShellExecutable();
         var pwshArguments = new List<string>(prefix) { "-NoProfile", "-NonInteractive", "-OutputFormat", "Text", "-EncodedCommand", encoded };
-        return Run(store, kind, name, executable, pwshArguments, logPath, timeout, environment, cancellationToken);
+        using Process process = Launch(store, executable, pwshArguments, logPath, environment);
+        return WaitUntilRecorded(store, kind, name, process, logPath, timeout, cancellationToken);
     }
 
-    private static BackgroundProcessRecord Run(
+    /// <summary>
+    /// The agent and a dotnet host to run it, or null when either is missing (or
+    /// MURDER_BACKGROUND_HOST=pwsh). Throws BackgroundHostNotFound when MURDER_BACKGROUND_HOST=agent
+    /// and the agent cannot run.
+    /// </summary>
+    internal static AgentHost? FindAgent()
+    {
+        string? forced = Environment.GetEnvironmentVariable(HostVariable);
+        string? dotnet = forced is "pwsh" ? null : DotNetHost.Find();
+        string? agent = AgentPath();
+        if (forced is "agent" && (dotnet is null || agent is null))
+        {
+            throw new MurderException(
+                "BackgroundHostNotFound",
+                MurderErrorCategory.ObjectNotFound,
+                $"{HostVariable}=agent, but {(agent is null ? AgentFileName + " is not in the module's bin folder" : "no dotnet host with a .NET " + DotNetHost.MinimumMajorVersion + "+ runtime was found (DOTNET_ROOT, PATH)")}. Unset {HostVariable} to let the module use pwsh.");
+        }
+
+        return dotnet is not null && agent is not null ? new AgentHost(dotnet, agent) : null;
+    }
+
+    /// <summary>Starts the agent detached, its output in the log of kind/name; the caller follows it.</summary>
+    internal static Process LaunchAgent(BackgroundProcessStore store, string kind, string name, AgentHost agent, string command, IEnumerable<KeyValuePair<string, object?>> parameters)
+    {
+        string logPath = store.LogPath(kind, name);
+        return Launch(store, agent.Dotnet, AgentArguments(agent, command, parameters, logPath), logPath, null);
+    }
+
+    /// <summary>`Murder.Agent.dll COMMAND -Name value ...` (-Foreground is implied).</summary>
+    private static List<string> AgentArguments(AgentHost agent, string command, IEnumerable<KeyValuePair<string, object?>> parameters, string logPath)
+    {
+        var arguments = new List<string> { agent.Path, command };
+        foreach (KeyValuePair<string, object?> parameter in parameters)
+        {
+            if (parameter.Key != "Foreground" && parameter.Value is not null)
+            {
+                arguments.Add("-" + parameter.Key);
+                arguments.Add(Convert.ToString(parameter.Value, CultureInfo.InvariantCulture) ?? string.Empty);
+            }
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            arguments.Add("-LogPath");
+            arguments.Add(logPath);
+        }
+
+        return arguments;
+    }
+
+    private static Process Launch(
         BackgroundProcessStore store,
-        string kind,
-        string name,
         string executable,
         List<string> arguments,
         string logPath,
-        TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment,
-        CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string>? environment)
     {
+        Directory.CreateDirectory(store.LogDirectory);
+        Directory.CreateDirectory(store.StateDirectory);
         File.WriteAllText(logPath, string.Empty);
         ProcessStartInfo start;
         if (OperatingSystem.IsWindows())
@@ -166,7 +188,11 @@ internal static class BackgroundLauncher
             }
         }
 
-        using Process process = started ?? throw new MurderException("BackgroundProcessFailed", MurderErrorCategory.NotSpecified, $"Could not start {executable}.");
+        return started ?? throw new MurderException("BackgroundProcessFailed", MurderErrorCategory.NotSpecified, $"Could not start {executable}.");
+    }
+
+    private static BackgroundProcessRecord WaitUntilRecorded(BackgroundProcessStore store, string kind, string name, Process process, string logPath, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         int processId = process.Id;
         var clock = Stopwatch.StartNew();
         try
@@ -289,7 +315,7 @@ internal static class BackgroundLauncher
         return assembly;
     }
 
-    private static MurderException ChildFailed(string kind, string name, string logPath)
+    internal static MurderException ChildFailed(string kind, string name, string logPath)
     {
         string log = ReadLog(logPath);
         string? line = log.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith(ErrorMarker, StringComparison.Ordinal));
@@ -329,7 +355,7 @@ internal static class BackgroundLauncher
         }
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
@@ -341,3 +367,6 @@ internal static class BackgroundLauncher
         }
     }
 }
+
+/// <summary>The agent (Murder.Agent.dll) and the dotnet host that runs it.</summary>
+internal sealed record AgentHost(string Dotnet, string Path);

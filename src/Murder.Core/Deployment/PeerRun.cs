@@ -48,12 +48,23 @@ public static class PeerRun
     public static string ArtifactPath(PeerRunRequest request) => Path.Combine(request.TempPath, DeployTag.ArtifactFileName(request.Tag));
 
     /// <summary>Runs the peer. <paramref name="afterDownload"/> runs once the artifact is verified, before extraction (Murder's fork-and-seed).</summary>
+    /// <param name="request">What to fetch and where to extract it.</param>
+    /// <param name="tracker">The tracker the swarm announces to.</param>
+    /// <param name="afterDownload">Runs once the artifact is verified, before extraction.</param>
+    /// <param name="progress">Live state, for a progress bar.</param>
+    /// <param name="cancellation">Stops the run; what was downloaded is kept for a resume.</param>
+    /// <param name="keepSeeding">
+    /// Called once the artifact is verified with the swarm and its store; returning true takes them
+    /// over (the caller keeps seeding from the same process and port, and disposes them), false
+    /// lets the run close them before extracting.
+    /// </param>
     public static async Task<PeerRunResult> RunAsync(
         PeerRunRequest request,
         ISwarmTracker tracker,
         Func<TorrentMetaInfo, string, CancellationToken, Task>? afterDownload,
         PeerRunProgress progress,
-        CancellationToken cancellation)
+        CancellationToken cancellation,
+        Func<TorrentSwarm, FilePieceStore, bool>? keepSeeding = null)
     {
         var clock = Stopwatch.StartNew();
         TorrentMetaInfo torrent = Prepare(request);
@@ -68,24 +79,40 @@ public static class PeerRun
         // A file that is new (or empty) holds nothing: skip reading and hashing F bytes of zeros,
         // which on a loaded machine delays the first request by seconds.
         bool fresh = !File.Exists(artifact) || new FileInfo(artifact).Length == 0;
-        await using (FilePieceStore store = OpenStore(artifact, torrent))
+        FilePieceStore store = OpenStore(artifact, torrent);
+        TorrentSwarm? swarm = null;
+        bool kept = false;
+        try
         {
             have = fresh ? new Bitfield(torrent.PieceCount) : await PieceChecker.CheckAsync(torrent, store, null, cancellation).ConfigureAwait(false);
             resumed = Math.Min(torrent.TotalLength, have.CountSet * (long)torrent.PieceLength);
             progress.Enter(PeerRunStage.Downloading);
             swarmStartedUtc = DateTime.UtcNow;
-            await using (TorrentSwarm swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker))
+            swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker);
+            progress.Attach(swarm);
+            await WaitForCompletionAsync(swarm, request, cancellation).ConfigureAwait(false);
+            verifiedUtc = DateTime.UtcNow;
+            statistics = swarm.GetStatistics();
+            progress.Attach(null);
+            if (afterDownload is not null)
             {
-                progress.Attach(swarm);
-                await WaitForCompletionAsync(swarm, request, cancellation).ConfigureAwait(false);
-                verifiedUtc = DateTime.UtcNow;
-                statistics = swarm.GetStatistics();
-                progress.Attach(null);
-                if (afterDownload is not null)
+                progress.Enter(PeerRunStage.HandingOver);
+                await afterDownload(torrent, artifact, cancellation).ConfigureAwait(false);
+            }
+
+            kept = keepSeeding is not null && keepSeeding(swarm, store);
+        }
+        finally
+        {
+            progress.Attach(null);
+            if (!kept)
+            {
+                if (swarm is not null)
                 {
-                    progress.Enter(PeerRunStage.HandingOver);
-                    await afterDownload(torrent, artifact, cancellation).ConfigureAwait(false);
+                    await swarm.DisposeAsync().ConfigureAwait(false);
                 }
+
+                await store.DisposeAsync().ConfigureAwait(false);
             }
         }
 

@@ -147,6 +147,30 @@ public sealed class SeedingHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes over the swarm of a peer run whose download just completed and verified (see
+    /// PeerRun.RunAsync's keepSeeding): the same process and port keep seeding, recorded as a
+    /// lingering peer, with no second verification and no reconnecting.
+    /// </summary>
+    public static SeedingHost Adopt(BackgroundProcessStore store, string tag, string torrentPath, string artifactPath, TorrentMetaInfo torrent, TorrentSwarm swarm, FilePieceStore pieces, TimeSpan seedFor)
+    {
+        int port = swarm.LocalEndPoint.Port;
+        DateTime stopsAt = DateTime.UtcNow + seedFor;
+        string log = store.LogPath(SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, tag, port));
+        BackgroundProcessRecord record = SeedingProcess.CreateRecord(
+            SeedingProcess.PeerKind,
+            tag,
+            port,
+            torrent.InfoHash.ToHex(),
+            artifactPath,
+            torrentPath,
+            torrent.Announce ?? string.Empty,
+            stopsAt,
+            System.IO.File.Exists(log) ? log : null);
+        store.Save(record);
+        return new SeedingHost(store, pieces, swarm, record, stopsAt);
+    }
+
     /// <summary>Seeds until the time is up or <paramref name="cancellationToken"/> is cancelled (not an error).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {

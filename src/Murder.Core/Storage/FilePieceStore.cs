@@ -76,24 +76,59 @@ public sealed class FilePieceStore : IPieceStore
     }
 
     /// <inheritdoc/>
-    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation)
+    /// <remarks>
+    /// Synchronous positional reads, completed before returning: on Unix, RandomAccess.ReadAsync is
+    /// a thread-pool hop per call, which costs more than a 16 KiB read from the page cache, and
+    /// uploads read one block at a time.
+    /// </remarks>
+    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation)
     {
-        int done = 0;
-        while (done < destination.Length)
+        if (cancellation.IsCancellationRequested)
         {
-            int read = await RandomAccess.ReadAsync(_handle, destination[done..], offset + done, cancellation).ConfigureAwait(false);
-            if (read == 0)
+            return ValueTask.FromCanceled(cancellation);
+        }
+
+        try
+        {
+            int done = 0;
+            while (done < destination.Length)
             {
-                throw new EndOfStreamException($"'{Path}' ended at {offset + done} bytes; it was truncated while in use.");
+                int read = RandomAccess.Read(_handle, destination.Span[done..], offset + done);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException($"'{Path}' ended at {offset + done} bytes; it was truncated while in use.");
+                }
+
+                done += read;
             }
 
-            done += read;
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception error) when (error is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            return ValueTask.FromException(error);
         }
     }
 
     /// <inheritdoc/>
-    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellation) =>
-        RandomAccess.WriteAsync(_handle, data, offset, cancellation);
+    /// <remarks>Synchronous, like <see cref="ReadAsync"/>: callers write whole verified pieces from a worker thread.</remarks>
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellation)
+    {
+        if (cancellation.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellation);
+        }
+
+        try
+        {
+            RandomAccess.Write(_handle, data.Span, offset);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception error) when (error is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            return ValueTask.FromException(error);
+        }
+    }
 
     /// <inheritdoc/>
     public ValueTask FlushAsync(CancellationToken cancellation)

@@ -23,6 +23,10 @@ internal sealed class PeerConnection : IDisposable
 {
     private const int InitialReceiveBuffer = 128 * 1024;
     private const int SendBufferSize = 256 * 1024;
+    private const int LowWaterMinimum = 4 * 1024;
+    private const int LowWaterMaximum = 256 * 1024;
+    private const int SolSocket = 1; // Linux SOL_SOCKET
+    private const int SoRcvLowat = 18; // Linux SO_RCVLOWAT
     private readonly Socket _socket;
     private readonly IPieceStore _store;
     private readonly long _pieceLength;
@@ -34,6 +38,7 @@ internal sealed class PeerConnection : IDisposable
     private long _lastReceived;
     private long _lastSent;
     private volatile bool _closed;
+    private int _lowWater = 1;
 
     public PeerConnection(Socket socket, IPEndPoint remote, ReadOnlyMemory<byte> peerId, bool outgoing, int pieceCount, long pieceLength, IPieceStore store)
     {
@@ -212,6 +217,7 @@ internal sealed class PeerConnection : IDisposable
                     buffer = larger;
                 }
 
+                SetLowWater(buffer, filled);
                 int received = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, token).ConfigureAwait(false);
                 if (received == 0)
                 {
@@ -225,6 +231,51 @@ internal sealed class PeerConnection : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Linux: asks the kernel not to wake this connection's receive until the rest of the message
+    /// being read has arrived (SO_RCVLOWAT), so a 16 KiB block costs one or two wake-ups instead of
+    /// one per packet. Only bytes the peer is already committed to sending (the remainder of a
+    /// message whose length prefix we hold) are waited for, so nothing can stall on it; below a few
+    /// KiB, or between messages, the mark is 1 byte (the default).
+    /// </summary>
+    private void SetLowWater(byte[] buffer, int filled)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        int want = 1;
+        if (filled >= PeerWireLimits.LengthPrefixSize)
+        {
+            uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer);
+            if (length <= PeerWireLimits.MaxMessageLength)
+            {
+                long remaining = PeerWireLimits.LengthPrefixSize + length - filled;
+                if (remaining >= LowWaterMinimum)
+                {
+                    want = (int)Math.Min(remaining, Math.Min(buffer.Length - filled, LowWaterMaximum));
+                }
+            }
+        }
+
+        if (want != _lowWater)
+        {
+            try
+            {
+                Span<byte> value = stackalloc byte[sizeof(int)];
+                System.Runtime.InteropServices.MemoryMarshal.Write(value, in want);
+                _socket.SetRawSocketOption(SolSocket, SoRcvLowat, value);
+                _lowWater = want;
+            }
+            catch (SocketException)
+            {
+                // Not supported here: every packet wakes the receive, as without it.
+                _lowWater = want;
+            }
         }
     }
 

@@ -1,0 +1,95 @@
+using System;
+using System.IO;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading;
+using Murder.Core.Swarm;
+
+namespace Murder.Core.Deployment;
+
+/// <summary>
+/// Where a peer run is, as the agent running it reports to the Invoke-MurderPeer that started it:
+/// the stage and swarm counters while it works, then the result or the error.
+/// </summary>
+public sealed record PeerStatus
+{
+    /// <summary>The stage.</summary>
+    public PeerRunStage Stage { get; init; }
+
+    /// <summary>The swarm's counters while downloading.</summary>
+    public SwarmStatistics? Statistics { get; init; }
+
+    /// <summary>The result, once done.</summary>
+    public PeerRunResult? Result { get; init; }
+
+    /// <summary>The error's stable id, when the run failed.</summary>
+    public string? ErrorId { get; init; }
+
+    /// <summary>The error's category (a <see cref="MurderErrorCategory"/> name).</summary>
+    public string? ErrorCategory { get; init; }
+
+    /// <summary>The error's message.</summary>
+    public string? ErrorMessage { get; init; }
+
+    /// <summary>Whether the run has ended, well or not.</summary>
+    [JsonIgnore]
+    public bool IsFinal => Result is not null || ErrorId is not null;
+
+    /// <summary>A snapshot of a run in this process.</summary>
+    public static PeerStatus From(PeerRunProgress progress) => new() { Stage = progress.Stage, Statistics = progress.Statistics };
+
+    /// <summary>A failed run.</summary>
+    public static PeerStatus Failed(MurderException error) => new()
+    {
+        ErrorId = error.ErrorId,
+        ErrorCategory = error.Category.ToString(),
+        ErrorMessage = error.Message,
+    };
+
+    /// <summary>The error this status reports, or null.</summary>
+    public MurderException? ToException() => ErrorId is null ? null : new MurderException(
+        ErrorId,
+        Enum.TryParse(ErrorCategory, out MurderErrorCategory category) ? category : MurderErrorCategory.NotSpecified,
+        ErrorMessage ?? ErrorId);
+}
+
+/// <summary>A <see cref="PeerStatus"/> in a small JSON file, replaced whole on every write.</summary>
+public static class PeerStatusFile
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>Replaces the file; a reader sees the old or the new status, never half of one.</summary>
+    /// <param name="path">The status file.</param>
+    /// <param name="status">What to write.</param>
+    /// <param name="attempts">Tries when the file is held by a reader (Windows).</param>
+    public static void Write(string path, PeerStatus status, int attempts = 1)
+    {
+        string temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, Json));
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                File.Move(temporary, path, overwrite: true);
+                return;
+            }
+            catch (Exception error) when ((error is IOException or UnauthorizedAccessException) && attempt < attempts)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    /// <summary>The status in the file, or null when there is none yet (or it cannot be read now).</summary>
+    public static PeerStatus? Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<PeerStatus>(File.ReadAllBytes(path), Json);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+}
