@@ -99,4 +99,82 @@ Describe 'MURDER_BACKGROUND_HOST=pwsh' {
         finally { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
         Get-Process -Id $tracker.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
     }
+
+    It 'runs Invoke-MurderPeer in this session and hands over to a lingering pwsh' {
+        $port = Get-FreeTcpPort
+        Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Open | Out-Null
+        try {
+            $source = Join-Path $work 'pwsh-src'
+            New-SampleTree -Path $source -BinaryBytes 1MB
+            $made = New-MurderTorrent -Tag PwshHost -Path $source -Tracker "127.0.0.1:$port" -OutputDirectory (Join-Path $work 'pwsh-seed') -PieceLength 65536
+            Start-MurderSeeding -Tag PwshHost -TorrentPath $made.TorrentPath -ArtifactPath $made.ArtifactPath | Out-Null
+            $result = Invoke-MurderPeer -Tag PwshHost -TorrentPath $made.TorrentPath -DestinationPath (Join-Path $work 'pwsh-dest') -TempPath (Join-Path $work 'pwsh-temp') -SeedSeconds 60 -Confirm:$false
+            $result.Bytes | Should -Be $made.Size
+            $lingering = @(Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'processes') -Filter 'peer-PwshHost-*.json' | ForEach-Object { Get-Content $_ -Raw | ConvertFrom-Json })
+            $lingering.Count | Should -Be 1
+            Get-CommandLine $lingering[0].ProcessId | Should -Match 'pwsh'
+            Get-CommandLine $lingering[0].ProcessId | Should -Not -Match 'Murder\.Agent'
+        }
+        finally {
+            Stop-MurderPeering -Tag PwshHost -WarningAction SilentlyContinue
+            Stop-MurderSeeding -Tag PwshHost -WarningAction SilentlyContinue
+            Stop-MurderTracker -Port $port -WarningAction SilentlyContinue
+        }
+    }
+}
+
+Describe 'Invoke-MurderPeer in the agent' {
+    BeforeAll {
+        $env:MURDER_BACKGROUND_HOST = $null
+        $script:trackerPort = Get-FreeTcpPort
+        Start-MurderTracker -Port $trackerPort -BindAddress 127.0.0.1 -Open | Out-Null
+        $script:peerSource = Join-Path $work 'peer-src'
+        New-SampleTree -Path $peerSource -BinaryBytes 2MB
+        $script:made = New-MurderTorrent -Tag HostTest -Path $peerSource -Tracker "127.0.0.1:$trackerPort" -OutputDirectory (Join-Path $work 'peer-seed') -PieceLength 65536
+    }
+    AfterAll {
+        Stop-MurderPeering -Tag HostTest -WarningAction SilentlyContinue
+        Stop-MurderSeeding -Tag HostTest -WarningAction SilentlyContinue
+        Stop-MurderTracker -Port $trackerPort -WarningAction SilentlyContinue
+    }
+
+    It 'downloads and extracts there, and the same agent process and port keep seeding' {
+        Start-MurderSeeding -Tag HostTest -TorrentPath $made.TorrentPath -ArtifactPath $made.ArtifactPath | Out-Null
+        $result = Invoke-MurderPeer -Tag HostTest -TorrentPath $made.TorrentPath -DestinationPath (Join-Path $work 'dest') -TempPath (Join-Path $work 'temp') -SeedSeconds 60 -Confirm:$false
+        $result.Bytes | Should -Be $made.Size
+        $result.InfoHash | Should -Be $made.InfoHash
+        (Compare-DirectoryTree $result.Destination).Count | Should -Be (Compare-DirectoryTree $peerSource).Count
+        $lingering = @(Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'processes') -Filter 'peer-HostTest-*.json' | ForEach-Object { Get-Content $_ -Raw | ConvertFrom-Json })
+        $lingering.Count | Should -Be 1
+        Get-CommandLine $lingering[0].ProcessId | Should -Match 'Murder\.Agent\.dll Invoke-MurderPeer'
+        Get-CommandLine $lingering[0].ProcessId | Should -Match "-Port $($lingering[0].Port)"
+        # Nothing is left of the status file once the result is in.
+        Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'logs') -Filter '*.status.json*' | Should -BeNullOrEmpty
+        Stop-MurderPeering -Tag HostTest
+        Get-Process -Id $lingering[0].ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Stop-MurderSeeding -Tag HostTest
+    }
+
+    It 'stops when the session that started it ends before the download does' {
+        # No seeder: the download waits. Kill the session running Invoke-MurderPeer; its agent follows.
+        $pwsh = @(Get-PwshCommand)
+        $prefix = @($pwsh | Select-Object -Skip 1)
+        $command = "Import-Module '$($env:MURDER_MODULE_PATH)'; Invoke-MurderPeer -Tag HostTest -TorrentPath '$($made.TorrentPath)' -DestinationPath '$(Join-Path $work 'dest2')' -TempPath '$(Join-Path $work 'temp2')' -Confirm:`$false"
+        $session = Start-Process -FilePath $pwsh[0] -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-Command', $command)) -PassThru -RedirectStandardOutput (Join-Path $work 'session.out') -RedirectStandardError (Join-Path $work 'session.err')
+        try {
+            $agentId = $null
+            Wait-Until -TimeoutSeconds 60 -Because 'the agent starts' {
+                $script:found = Get-Process -Name dotnet -ErrorAction Ignore | Where-Object { $_.Id -ne $PID -and (Get-CommandLine $_.Id) -match 'Murder\.Agent\.dll Invoke-MurderPeer -Tag HostTest .*dest2' }
+                $null -ne $script:found
+            }
+            $agentId = @($script:found)[0].Id
+            Stop-Process -Id $session.Id -Force
+            Wait-Until -TimeoutSeconds 30 -Because 'the agent follows its session' { -not (Get-Process -Id $agentId -ErrorAction Ignore) }
+            Test-Path -LiteralPath (Join-Path $work 'dest2/HostTest') | Should -BeFalse
+        }
+        finally {
+            Stop-Process -Id $session.Id -Force -ErrorAction Ignore
+            if ($agentId) { Stop-Process -Id $agentId -Force -ErrorAction Ignore }
+        }
+    }
 }

@@ -56,7 +56,6 @@ public sealed record PeerStatus
 /// <summary>A <see cref="PeerStatus"/> in a small JSON file, replaced whole on every write.</summary>
 public static class PeerStatusFile
 {
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>Replaces the file; a reader sees the old or the new status, never half of one.</summary>
     /// <param name="path">The status file.</param>
@@ -65,7 +64,7 @@ public static class PeerStatusFile
     public static void Write(string path, PeerStatus status, int attempts = 1)
     {
         string temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, Json));
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusJson.Default.PeerStatus));
         for (int attempt = 1; ; attempt++)
         {
             try
@@ -85,11 +84,21 @@ public static class PeerStatusFile
     {
         try
         {
-            return JsonSerializer.Deserialize<PeerStatus>(File.ReadAllBytes(path), Json);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), PeerStatusJson.Default.PeerStatus);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
         {
             return null;
         }
     }
+}
+
+/// <summary>
+/// Compile-time JSON for <see cref="PeerStatus"/>: no reflection, so the Invoke-MurderPeer polling
+/// the file JITs almost nothing (and ReadyToRun precompiles the rest).
+/// </summary>
+[JsonSourceGenerationOptions(UseStringEnumConverter = true)]
+[JsonSerializable(typeof(PeerStatus))]
+internal sealed partial class PeerStatusJson : JsonSerializerContext
+{
 }
