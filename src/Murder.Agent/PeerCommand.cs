@@ -132,7 +132,11 @@ internal static class PeerCommand
         try
         {
             using Process parent = Process.GetProcessById(parentProcessId);
-            await parent.WaitForExitAsync(until).ConfigureAwait(false);
+            while (!ProcessLiveness.HasExited(parent))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), until).ConfigureAwait(false);
+            }
+
             await run.CancelAsync().ConfigureAwait(false);
         }
         catch (ArgumentException)

@@ -45,7 +45,7 @@ Describe 'The background agent' {
             Get-Content -LiteralPath $tracker.LogPath -Raw | Should -Match 'Murder tracker listening on 127\.0\.0\.1'
         }
         finally { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
-        Get-Process -Id $tracker.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Test-ProcessAlive $tracker.ProcessId | Should -BeFalse
         Test-Path -LiteralPath $tracker.StatePath | Should -BeFalse
     }
 
@@ -97,7 +97,7 @@ Describe 'MURDER_BACKGROUND_HOST=pwsh' {
             (Invoke-WebRequest -Uri "http://127.0.0.1:$port/" -UseBasicParsing).Content | Should -Match 'Murder tracker'
         }
         finally { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
-        Get-Process -Id $tracker.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Test-ProcessAlive $tracker.ProcessId | Should -BeFalse
     }
 
     It 'runs Invoke-MurderPeer in this session and hands over to a lingering pwsh' {
@@ -151,7 +151,7 @@ Describe 'Invoke-MurderPeer in the agent' {
         # Nothing is left of the status file once the result is in.
         Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'logs') -Filter '*.status.json*' | Should -BeNullOrEmpty
         Stop-MurderPeering -Tag HostTest
-        Get-Process -Id $lingering[0].ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Test-ProcessAlive $lingering[0].ProcessId | Should -BeFalse
         Stop-MurderSeeding -Tag HostTest
     }
 
@@ -169,7 +169,7 @@ Describe 'Invoke-MurderPeer in the agent' {
             }
             $agentId = @($script:found)[0].Id
             Stop-Process -Id $session.Id -Force
-            Wait-Until -TimeoutSeconds 30 -Because 'the agent follows its session' { -not (Get-Process -Id $agentId -ErrorAction Ignore) }
+            Wait-Until -TimeoutSeconds 30 -Because 'the agent follows its session' { -not (Test-ProcessAlive $agentId) }
             Test-Path -LiteralPath (Join-Path $work 'dest2/HostTest') | Should -BeFalse
         }
         finally {

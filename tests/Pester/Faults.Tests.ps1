@@ -61,7 +61,7 @@ Describe 'Faults during a transfer' -Tag Faults {
         # Once any peer holds the whole artifact, a full copy exists without the seeder: stop it.
         Wait-Until { @($peers[1..2] | Where-Object { Test-Path $_.Result }).Count -ge 1 } -TimeoutSeconds 120 -Because 'a first peer to complete'
         Stop-MurderSeeding -Tag Kill1
-        Get-Process -Id $release.Seeder.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Test-ProcessAlive $release.Seeder.ProcessId | Should -BeFalse
         foreach ($peer in $peers[1..2]) {
             $result = Wait-PeerResult $peer
             Assert-Release $result.Destination

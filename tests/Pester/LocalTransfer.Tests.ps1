@@ -52,7 +52,7 @@ Describe 'A local Murder transfer' {
         $lingering.Count | Should -BeGreaterThan 0
         $ids = $lingering | ForEach-Object { (Get-Content $_ -Raw | ConvertFrom-Json).ProcessId }
         Stop-MurderPeering -Tag Local8
-        foreach ($id in $ids) { Get-Process -Id $id -ErrorAction Ignore | Should -BeNullOrEmpty }
+        foreach ($id in $ids) { Test-ProcessAlive $id | Should -BeFalse }
         Stop-MurderPeering -Tag Local8 -WarningVariable warned -WarningAction SilentlyContinue
         $warned | Should -Not -BeNullOrEmpty
     }

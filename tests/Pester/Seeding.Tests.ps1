@@ -67,7 +67,7 @@ Describe 'Stopping' {
         $made = New-MurderTorrent -Tag StopMe -Path $source -Tracker $tracker -OutputDirectory (Join-Path $work 'stopme')
         $running = Start-MurderSeeding -Tag StopMe -TorrentPath $made.TorrentPath -ArtifactPath $made.ArtifactPath
         Stop-MurderSeeding -Tag StopMe
-        Get-Process -Id $running.ProcessId -ErrorAction Ignore | Should -BeNullOrEmpty
+        Test-ProcessAlive $running.ProcessId | Should -BeFalse
         Stop-MurderSeeding -Tag StopMe -WarningVariable warned -WarningAction SilentlyContinue
         $warned | Should -Not -BeNullOrEmpty
     }

@@ -88,4 +88,19 @@ function Wait-Until {
     }
 }
 
+function Test-ProcessAlive {
+    # Whether a process runs, a zombie counting as gone: a background process whose parent exited is
+    # re-parented to PID 1, and where that init does not reap (this VM, some containers) a killed
+    # process lingers as a zombie that Get-Process still lists.
+    param([Parameter(Mandatory)] [int] $Id)
+    $process = Get-Process -Id $Id -ErrorAction Ignore
+    if (-not $process) { return $false }
+    if ($IsLinux) {
+        # Gone between the two reads (reaped) counts as gone too.
+        $stat = Get-Content -LiteralPath "/proc/$Id/stat" -Raw -ErrorAction Ignore
+        if (-not $stat -or $stat.Substring($stat.LastIndexOf(')') + 2, 1) -in 'Z', 'X') { return $false }
+    }
+    $true
+}
+
 Export-ModuleMember -Function *

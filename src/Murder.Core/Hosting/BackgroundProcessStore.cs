@@ -136,7 +136,7 @@ public sealed class BackgroundProcessStore
         try
         {
             process.Kill(entireProcessTree: true);
-            if (!process.WaitForExit(timeout))
+            if (!ProcessLiveness.WaitForExit(process, timeout))
             {
                 throw new MurderException("BackgroundProcessStopTimeout", MurderErrorCategory.OperationStopped, $"The {record.Kind} {record.Name} (process {record.ProcessId}) did not exit within {timeout.TotalSeconds:0} s of being killed.")
                 {
@@ -174,7 +174,7 @@ public sealed class BackgroundProcessStore
 
         try
         {
-            if (process.HasExited)
+            if (ProcessLiveness.HasExited(process))
             {
                 process.Dispose();
                 return null;

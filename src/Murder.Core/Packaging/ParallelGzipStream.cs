@@ -175,6 +175,20 @@ internal sealed class ParallelGzipStream : Stream
                 gzip.Write(input, 0, length);
             }
 
+            if (_level != CompressionLevel.NoCompression && member.Length >= length)
+            {
+                // Deflate did not shrink this chunk (random or already-compressed data): store it.
+                // Peers then move fewer bytes and inflate it at copying speed.
+                var stored = new PooledBufferStream(length + (length / 1024) + 64);
+                using (var gzip = new GZipStream(stored, CompressionLevel.NoCompression, leaveOpen: true))
+                {
+                    gzip.Write(input, 0, length);
+                }
+
+                member.Dispose();
+                return stored;
+            }
+
             return member;
         }
         catch

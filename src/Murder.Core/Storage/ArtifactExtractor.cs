@@ -266,7 +266,7 @@ public static class ArtifactExtractor
         try
         {
             using var process = Process.GetProcessById(processId);
-            return !process.HasExited;
+            return !Hosting.ProcessLiveness.HasExited(process);
         }
         catch (ArgumentException)
         {

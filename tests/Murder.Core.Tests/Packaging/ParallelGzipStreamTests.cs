@@ -44,6 +44,33 @@ public class ParallelGzipStreamTests
         Assert.Equal(data, Decompress(compressed));
     }
 
+    [Theory]
+    [InlineData(CompressionLevel.Fastest)]
+    [InlineData(CompressionLevel.Optimal)]
+    public void Incompressible_chunks_are_stored_and_compressible_ones_compressed(CompressionLevel level)
+    {
+        // Four random chunks (stored: barely larger than the input) and four of text (compressed).
+        const int chunk = 64 * 1024;
+        byte[] random = new byte[4 * chunk];
+        new Random(7).NextBytes(random);
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(System.Linq.Enumerable.Repeat("murder deploys over bittorrent; ", 4 * chunk / 32)));
+        byte[] data = new byte[random.Length + text.Length];
+        random.CopyTo(data, 0);
+        text.CopyTo(data, random.Length);
+        using var output = new MemoryStream();
+        using (var gzip = new ParallelGzipStream(output, level, CancellationToken.None, chunkSize: chunk, maxInFlight: 2))
+        {
+            gzip.Write(data);
+            gzip.Complete();
+        }
+
+        byte[] written = output.ToArray();
+        Assert.Equal(data, Decompress(written));
+        // Stored random data costs a few bytes per 64 KiB block and member; deflate would add more,
+        // and the text chunks shrink to almost nothing.
+        Assert.InRange(written.Length, random.Length, random.Length + (random.Length / 1000) + (8 * 64) + (text.Length / 20));
+    }
+
     [Fact]
     public void A_failing_output_surfaces_its_error_to_the_writer()
     {
