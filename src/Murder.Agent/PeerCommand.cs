@@ -59,13 +59,12 @@ internal static class PeerCommand
 
                 lingering = SeedingHost.Adopt(store, request.Tag, request.TorrentPath, PeerRun.ArtifactPath(request), torrent, swarm, pieces, TimeSpan.FromSeconds(seedSeconds));
                 return true;
-            }).ConfigureAwait(false);
+            }, log).ConfigureAwait(false);
             final = new PeerStatus { Stage = PeerRunStage.Done, Result = result };
             await FinishReportingAsync(reporting, reporter, watcher, statusPath, final).ConfigureAwait(false);
             log($"'{request.Tag}' is in {result.Destination} ({result.Bytes:N0} bytes in {result.Duration.TotalSeconds:0.0} s).");
             if (lingering is not null)
             {
-                lingering.Diagnostic += log;
                 log($"Seeding '{request.Tag}' on port {lingering.Record.Port} for {seedSeconds} s.");
                 await lingering.RunAsync(stopping).ConfigureAwait(false);
                 log($"Stopped seeding '{request.Tag}'.");

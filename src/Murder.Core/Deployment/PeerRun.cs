@@ -53,6 +53,7 @@ public static class PeerRun
     /// <param name="afterDownload">Runs once the artifact is verified, before extraction.</param>
     /// <param name="progress">Live state, for a progress bar.</param>
     /// <param name="cancellation">Stops the run; what was downloaded is kept for a resume.</param>
+    /// <param name="diagnostic">Receives the swarm's log lines (announces, failed connections, bans).</param>
     /// <param name="keepSeeding">
     /// Called once the artifact is verified with the swarm and its store; returning true takes them
     /// over (the caller keeps seeding from the same process and port, and disposes them), false
@@ -64,7 +65,8 @@ public static class PeerRun
         Func<TorrentMetaInfo, string, CancellationToken, Task>? afterDownload,
         PeerRunProgress progress,
         CancellationToken cancellation,
-        Func<TorrentSwarm, FilePieceStore, bool>? keepSeeding = null)
+        Func<TorrentSwarm, FilePieceStore, bool>? keepSeeding = null,
+        Action<string>? diagnostic = null)
     {
         var clock = Stopwatch.StartNew();
         TorrentMetaInfo torrent = Prepare(request);
@@ -89,6 +91,11 @@ public static class PeerRun
             progress.Enter(PeerRunStage.Downloading);
             swarmStartedUtc = DateTime.UtcNow;
             swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker);
+            if (diagnostic is not null)
+            {
+                swarm.Diagnostic += diagnostic;
+            }
+
             progress.Attach(swarm);
             await WaitForCompletionAsync(swarm, request, cancellation).ConfigureAwait(false);
             verifiedUtc = DateTime.UtcNow;

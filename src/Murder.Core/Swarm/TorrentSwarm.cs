@@ -417,6 +417,11 @@ public sealed class TorrentSwarm : IAsyncDisposable
         catch (Exception error) when (error is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             socket.Dispose();
+            if (!_stopping.IsCancellationRequested)
+            {
+                Diagnostic?.Invoke($"connecting to {endPoint} failed: {(error is OperationCanceledException ? "timed out" : error.Message)}");
+            }
+
             lock (_gate)
             {
                 _connecting--;
@@ -1057,6 +1062,10 @@ public sealed class TorrentSwarm : IAsyncDisposable
                 timeout.CancelAfter(TimeSpan.FromSeconds(15));
                 SwarmAnnounceResponse response = await _tracker!.AnnounceAsync(MakeAnnounce(next), timeout.Token).ConfigureAwait(false);
                 AddPeers(response.Peers);
+                if (next != SwarmAnnounceEvent.None)
+                {
+                    Diagnostic?.Invoke($"announced {next.ToString().ToLowerInvariant()}: {response.Peers.Count} peers");
+                }
                 lock (_gate)
                 {
                     if (next == SwarmAnnounceEvent.Completed || (next == SwarmAnnounceEvent.Started && _picker.IsComplete))
@@ -1079,6 +1088,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
                 // Retry soon, backing off to the announce interval: a restarted tracker is found again.
                 failures++;
                 wait = TimeSpan.FromMilliseconds(Math.Min(_settings.DefaultAnnounceInterval.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 8))));
+                Diagnostic?.Invoke($"announce failed ({error.GetType().Name}: {error.Message}); retrying in {wait.TotalSeconds:0.0} s");
             }
 
             try
