@@ -61,34 +61,6 @@ function Get-Version {
     $version.InnerText
 }
 
-function Add-ReadyToRun([string] $Bin) {
-    # Precompiled (ReadyToRun) copies of the same assemblies for this platform: every peer, agent
-    # and pwsh that imports the module JITs far less (CPU that a deploy's hosts spend on every run).
-    # The code is the same IL plus native code; on another platform the runtime ignores the native
-    # code and JITs as before. The crossgen compiler comes from NuGet; without it the module keeps
-    # the plain assemblies.
-    $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
-    $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
-    if ($arch -notin 'x64', 'arm64') { Write-Warning "No ReadyToRun for $os-$arch; the module keeps plain assemblies."; return }
-    $r2r = Join-Path $root "obj/r2r"
-    if (Test-Path -LiteralPath $r2r) { Remove-Item -LiteralPath $r2r -Recurse -Force }
-    foreach ($project in 'Murder.Cmdlets', 'Murder.Agent') {
-        $output = & dotnet publish (Join-Path $root "src/$project/$project.csproj") -c $Configuration -r "$os-$arch" --self-contained false `
-            -p:PublishReadyToRun=true -o (Join-Path $r2r $project) --nologo -v quiet 2>&1
-        if ($LASTEXITCODE -ne 0) {
-            Write-Warning "ReadyToRun compilation failed, the module keeps plain assemblies: $($output | Select-Object -Last 5)"
-            return
-        }
-    }
-    # Only the assemblies: the agent keeps its portable deps.json and runtimeconfig.json.
-    foreach ($project in 'Murder.Cmdlets', 'Murder.Agent') {
-        Get-ChildItem -LiteralPath (Join-Path $r2r $project) -File -Filter '*.dll' |
-            Where-Object { Test-Path -LiteralPath (Join-Path $Bin $_.Name) } |
-            Copy-Item -Destination $Bin -Force
-    }
-    Write-Host "ReadyToRun ($os-$arch): $((Get-ChildItem -LiteralPath $Bin -Filter '*.dll').Count) assemblies precompiled"
-}
-
 function Invoke-Build {
     Invoke-Native dotnet @('build', (Join-Path $root 'Murder.PowerShell.sln'), '-c', $Configuration, '--nologo', '-v', 'minimal')
 
@@ -103,8 +75,6 @@ function Invoke-Build {
     Get-ChildItem -LiteralPath $agentBin -File -Filter 'Murder.Agent.*' |
         Where-Object { $_.Extension -in '.dll', '.pdb', '.json' } |
         Copy-Item -Destination $bin
-
-    Add-ReadyToRun -Bin $bin
 
     $version = Get-Version
     $manifest = Get-Content -LiteralPath (Join-Path $root 'Murder.psd1') -Raw

@@ -39,6 +39,7 @@ internal static class PeerCommand
             Swarm = new SwarmSettings { ListenPort = arguments.GetInt("Port") },
         };
 
+        log($"Fetching '{request.Tag}' (agent process {Environment.ProcessId}, started {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds:0.0} s ago).");
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var reporting = new CancellationTokenSource();
         var progress = new PeerRunProgress();
