@@ -39,7 +39,15 @@ internal static class PeerCommand
             Swarm = new SwarmSettings { ListenPort = arguments.GetInt("Port") },
         };
 
-        log($"Fetching '{request.Tag}' (agent process {Environment.ProcessId}, started {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds:0.0} s ago).");
+        using (Process self = Process.GetCurrentProcess())
+        {
+            DateTime startedUtc = self.StartTime.ToUniversalTime();
+            string invoked = arguments.Get("InvokedAtUtcTicks") is string ticks && long.TryParse(ticks, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value)
+                ? $", {(startedUtc - new DateTime(value, DateTimeKind.Utc)).TotalSeconds:0.0} s after Invoke-MurderPeer began"
+                : string.Empty;
+            log($"Fetching '{request.Tag}' (agent process {Environment.ProcessId}, started {(DateTime.UtcNow - startedUtc).TotalSeconds:0.0} s ago{invoked}).");
+        }
+
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var reporting = new CancellationTokenSource();
         var progress = new PeerRunProgress();

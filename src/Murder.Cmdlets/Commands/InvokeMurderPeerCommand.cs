@@ -64,9 +64,12 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
 
+    private DateTime _invokedAtUtc;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        _invokedAtUtc = DateTime.UtcNow;
         if (IsRemote)
         {
             QueueRemotePeer();
@@ -238,6 +241,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             new("SeedSeconds", SeedSeconds),
             new("StatusPath", statusPath),
             new("ParentProcessId", Environment.ProcessId),
+            new("InvokedAtUtcTicks", _invokedAtUtc.Ticks),
         };
         DateTime started = DateTime.UtcNow;
         PeerStatus? status = null;
