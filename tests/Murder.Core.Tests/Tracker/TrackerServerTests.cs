@@ -272,6 +272,97 @@ public sealed class TrackerServerTests
     }
 
     [Fact]
+    public async Task ConnectionClose_GetsTheWholeResponseAndAnOrderlyClose()
+    {
+        await using var tracker = new TrackerServerFixture();
+        using Socket socket = await ConnectAsync(tracker.EndPoint);
+        string request = "GET /announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None);
+        // Read to the end without forgiving a reset: the answer must end with the server's FIN.
+        string response = await RawHttp.ReadUntilClosedAsync(socket);
+        Assert.StartsWith("HTTP/1.1 200 OK", response, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", response, StringComparison.Ordinal);
+        Assert.Equal(RawHttp.ContentLength(response), RawHttp.Body(response).Length);
+        Assert.Contains("8:intervali15e", response, StringComparison.Ordinal);
+        await WaitUntilAsync(() => tracker.Server.ConnectionCount == 0);
+        Assert.Equal(1, tracker.Server.PeerCount);
+    }
+
+    [Fact]
+    public async Task Http10RequestWithoutKeepAlive_IsAnsweredAndClosed()
+    {
+        await using var tracker = new TrackerServerFixture();
+        string request = "GET /announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1) + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        using Socket socket = await ConnectAsync(tracker.EndPoint);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None);
+        string response = await RawHttp.ReadUntilClosedAsync(socket);
+        Assert.StartsWith("HTTP/1.1 200 OK", response, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARequestThatArrivesInPieces_IsServed()
+    {
+        await using var tracker = new TrackerServerFixture();
+        using Socket socket = await ConnectAsync(tracker.EndPoint);
+        byte[] request = Encoding.ASCII.GetBytes("GET /announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        int[] cuts = { 0, 5, 40, request.Length - 3, request.Length };
+        for (int i = 0; i + 1 < cuts.Length; i++)
+        {
+            await socket.SendAsync(request.AsMemory(cuts[i], cuts[i + 1] - cuts[i]), SocketFlags.None);
+            // Let each piece arrive on its own, so the server sees a partial request after the accept.
+            await Task.Delay(50);
+        }
+
+        string response = await RawHttp.ReadUntilClosedAsync(socket);
+        Assert.StartsWith("HTTP/1.1 200 OK", response, StringComparison.Ordinal);
+        Assert.Equal(1, tracker.Server.PeerCount);
+    }
+
+    [Fact]
+    public async Task PipelinedRequestsInTheFirstPacket_AreAllAnsweredInOrder()
+    {
+        await using var tracker = new TrackerServerFixture();
+        using Socket socket = await ConnectAsync(tracker.EndPoint);
+        string first = "GET /announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, left: 0, extra: "&compact=1") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        string second = "GET /announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 2, extra: "&compact=1") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        string third = "GET /scrape HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(first + second + third), SocketFlags.None);
+        string responses = await RawHttp.ReadUntilClosedAsync(socket);
+        string[] parts = responses.Split("HTTP/1.1 200 OK");
+        Assert.Equal(4, parts.Length);
+        Assert.Contains("Connection: keep-alive", parts[1], StringComparison.Ordinal);
+        Assert.Contains("8:completei1e", parts[1], StringComparison.Ordinal);
+        // The second peer is told about the first.
+        Assert.Contains("5:peers6:", parts[2], StringComparison.Ordinal);
+        Assert.Contains("5:filesd20:", parts[3], StringComparison.Ordinal);
+        Assert.Contains("Connection: close", parts[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stopping_ClosesConnectionsAndTheListener()
+    {
+        var tracker = new TrackerServerFixture(new TrackerOptions { RequestTimeout = TimeSpan.FromMinutes(5) });
+        IPEndPoint endpoint = tracker.EndPoint;
+        using Socket partial = await ConnectAsync(endpoint);
+        try
+        {
+            await partial.SendAsync("GET /announce?info_hash="u8.ToArray(), SocketFlags.None);
+            await WaitUntilAsync(() => tracker.Server.ConnectionCount == 1);
+        }
+        finally
+        {
+            await tracker.DisposeAsync();
+        }
+
+        Assert.Equal(string.Empty, await ReadToEndAsync(partial));
+        await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            using Socket refused = await ConnectAsync(endpoint);
+        });
+    }
+
+    [Fact]
     public async Task ASecondTrackerOnAPortInUse_FailsWithTrackerPortInUse()
     {
         await using var tracker = new TrackerServerFixture();

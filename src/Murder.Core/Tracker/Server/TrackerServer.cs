@@ -16,12 +16,25 @@ namespace Murder.Core.Tracker.Server;
 /// reservation, no administrator rights on Windows). Connection limit, a deadline for every
 /// request (slow clients are cut off), keep-alive with an idle limit, a header size limit, and no
 /// buffer held by an idle connection. Requests go to the sans-IO <see cref="TrackerEngine"/>.
+/// Most BitTorrent clients open a new connection per announce, so a connection whose request is
+/// already in is answered and closed on the accepting thread without waiting or changing thread;
+/// only connections that must wait (keep-alive, slow or partial requests, large responses) go on
+/// asynchronously on the thread pool.
 /// </summary>
 public sealed class TrackerServer : IDisposable
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan ExpiryInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ScanInterval = TimeSpan.FromSeconds(1);
+
+    // Linux's IPPROTO_TCP and TCP_DEFER_ACCEPT (netinet/tcp.h).
+    private const int LinuxIpProtoTcp = 6;
+    private const int LinuxTcpDeferAccept = 9;
+    private const int DeferAcceptSeconds = 1;
+
+    // One accepting thread per two cores, at most four: on 2 cores, one thread served more
+    // connections per CPU-second than two.
+    private static readonly int AcceptThreadCount = Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
 
     private readonly TrackerOptions _options;
     private readonly IPEndPoint _requested;
@@ -103,15 +116,17 @@ public sealed class TrackerServer : IDisposable
         Task background = HousekeepingAsync(housekeeping.Token);
         try
         {
-            // More than one accept loop, so a burst of new connections (clients that close after
-            // each announce) does not queue behind one thread.
-            var acceptors = new Task[Math.Clamp(Environment.ProcessorCount, 2, 4)];
+            var acceptors = new Task[AcceptThreadCount];
             for (int i = 0; i < acceptors.Length; i++)
             {
-                acceptors[i] = AcceptLoopAsync(listener, cancellationToken);
+                acceptors[i] = StartAcceptThread(listener, cancellationToken);
             }
 
-            await Task.WhenAll(acceptors).ConfigureAwait(false);
+            // Closing the listener is what ends a blocking accept.
+            using (cancellationToken.Register(static state => ((Socket)state!).Dispose(), listener))
+            {
+                await Task.WhenAll(acceptors).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -182,6 +197,7 @@ public sealed class TrackerServer : IDisposable
             }
 
             socket.Bind(endpoint);
+            DeferAccept(socket);
             socket.Listen(1024);
             return socket;
         }
@@ -192,19 +208,72 @@ public sealed class TrackerServer : IDisposable
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
+    /// <summary>
+    /// On Linux, hands a connection to accept only once its first bytes are in (TCP_DEFER_ACCEPT),
+    /// so the request can be answered at once on the accepting thread. A connection that sends
+    /// nothing is handed over anyway after about <see cref="DeferAcceptSeconds"/>, and its request
+    /// deadline starts then.
+    /// </summary>
+    private static void DeferAccept(Socket socket)
     {
-        using var busyResponse = new ResponseBuilder();
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            Span<byte> seconds = stackalloc byte[sizeof(int)];
+            BitConverter.TryWriteBytes(seconds, DeferAcceptSeconds);
+            socket.SetRawSocketOption(LinuxIpProtoTcp, LinuxTcpDeferAccept, seconds);
+        }
+        catch (SocketException)
+        {
+            // An old or unusual kernel: connections are then accepted at once and wait as usual.
+        }
+    }
+
+    private Task StartAcceptThread(Socket listener, CancellationToken cancellationToken)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                AcceptLoop(listener, cancellationToken);
+                stopped.SetResult();
+            }
+            catch (Exception error)
+            {
+                // Not a connection's fault (those are caught per connection): stop the tracker and
+                // let RunAsync report it, rather than take the process down from this thread.
+                _log($"Accepting stopped: {error.GetType().Name}: {error.Message}");
+                listener.Dispose();
+                stopped.SetException(error);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Murder tracker accept",
+        };
+        thread.Start();
+        return stopped.Task;
+    }
+
+    /// <summary>
+    /// Blocking accepts on a dedicated thread: the kernel wakes this thread when a connection is
+    /// ready, with no event-loop round trip or thread-pool hop, and the request is served right here
+    /// when that needs no waiting (<see cref="ServeAccepted"/>).
+    /// </summary>
+    private void AcceptLoop(Socket listener, CancellationToken cancellationToken)
+    {
+        using var scratch = new AcceptScratch(_options.MaxRequestHeaderBytes);
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                socket = listener.Accept();
             }
             catch (ObjectDisposedException)
             {
@@ -212,22 +281,25 @@ public sealed class TrackerServer : IDisposable
             }
             catch (SocketException error)
             {
+                if (cancellationToken.IsCancellationRequested || Volatile.Read(ref _disposed) != 0)
+                {
+                    return;
+                }
+
                 // Out of file descriptors and the like: keep serving the connections we have.
                 _log($"Accept failed: {error.SocketErrorCode}.");
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                cancellationToken.WaitHandle.WaitOne(100);
                 continue;
             }
 
             if (Interlocked.Increment(ref _connectionCount) > _options.MaxConnections)
             {
                 Interlocked.Decrement(ref _connectionCount);
-                RefuseBusy(socket, busyResponse);
+                RefuseBusy(socket, scratch.Output);
                 continue;
             }
 
-            var connection = new Connection(Interlocked.Increment(ref _nextConnectionId), socket, Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds);
-            _connections[connection.Id] = connection;
-            _ = ServeAsync(connection);
+            ServeAccepted(socket, scratch);
         }
     }
 
@@ -248,50 +320,204 @@ public sealed class TrackerServer : IDisposable
         }
     }
 
-    private async Task ServeAsync(Connection connection)
+    /// <summary>
+    /// Serves a new connection on the accepting thread as far as that needs no waiting: one
+    /// non-blocking receive, at most one request answered, one non-blocking send. A connection that
+    /// asked to close and got its whole answer is closed here (the common case for BitTorrent
+    /// clients); anything that must wait (no request yet, a partial request, a response that did not
+    /// fit, keep-alive) goes on in <see cref="ServeAsync"/> on the thread pool with what was received.
+    /// </summary>
+    private void ServeAccepted(Socket socket, AcceptScratch scratch)
     {
-        // Run the connection off the accept loop's thread from the first await on.
-        await Task.Yield();
-        Socket socket = connection.Socket;
-        byte[]? buffer = null;
-        var output = new ResponseBuilder();
-        int limit = _options.MaxRequestHeaderBytes;
-        long requestTimeout = (long)_options.RequestTimeout.TotalMilliseconds;
-        long idleTimeout = (long)_options.KeepAliveTimeout.TotalMilliseconds;
+        bool handedOff = false;
         try
         {
-            socket.NoDelay = true;
-            var remote = (IPEndPoint)socket.RemoteEndPoint!;
-            IPAddress remoteAddress = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
-            var client = new TrackerClientInfo(PeerAddress.From(remoteAddress), IPAddress.IsLoopback(remoteAddress));
-            int filled = 0;
-            while (true)
+            // Nothing on this thread may wait for a client.
+            socket.Blocking = false;
+            byte[] buffer = scratch.Buffer;
+            int limit = _options.MaxRequestHeaderBytes;
+            long now = Environment.TickCount64;
+            int received = socket.Receive(buffer, 0, limit, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock)
             {
-                if (filled == 0)
-                {
-                    // Idle: wait for data without holding a buffer, so idle connections cost little.
-                    if (buffer is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
-                    }
+                handedOff = HandOff(socket, ClientOf(socket), default, default, now + RequestTimeoutMs);
+                return;
+            }
 
-                    if (socket.Available == 0)
-                    {
-                        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                    }
+            if (error != SocketError.Success || received == 0)
+            {
+                return;
+            }
 
-                    buffer = ArrayPool<byte>.Shared.Rent(limit);
-                    connection.Deadline = Environment.TickCount64 + requestTimeout;
-                }
+            HttpParseStatus status = HttpRequestParser.TryParse(buffer.AsSpan(0, received), limit, out HttpRequestHead head);
+            if (status == HttpParseStatus.Incomplete)
+            {
+                handedOff = HandOff(socket, ClientOf(socket), buffer.AsSpan(0, received), default, now + RequestTimeoutMs);
+                return;
+            }
 
-                int received = await socket.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None).ConfigureAwait(false);
-                if (received == 0)
+            if (status != HttpParseStatus.Complete)
+            {
+                ArraySegment<byte> rejection = TrackerEngine.Reject(status, head.Error, scratch.Output);
+                int rejectionSent = socket.Send(rejection.Array!, rejection.Offset, rejection.Count, SocketFlags.None, out error);
+                if (error is not (SocketError.Success or SocketError.WouldBlock))
                 {
                     return;
                 }
 
-                filled += received;
+                if (rejectionSent < rejection.Count)
+                {
+                    handedOff = HandOff(socket, ClientOf(socket), default, new Unsent(rejection[rejectionSent..], CloseAfter: true), now + RequestTimeoutMs);
+                    return;
+                }
+
+                socket.Shutdown(SocketShutdown.Send);
+                return;
+            }
+
+            bool keepAlive = _engine.Handle(buffer.AsSpan(0, received), head, ClientOf(socket), scratch.Output, out ArraySegment<byte> response);
+            if (keepAlive)
+            {
+                // Later responses on this connection must not wait for the acknowledgement of this one.
+                socket.NoDelay = true;
+            }
+
+            int sent = socket.Send(response.Array!, response.Offset, response.Count, SocketFlags.None, out error);
+            if (error is not (SocketError.Success or SocketError.WouldBlock))
+            {
+                return;
+            }
+
+            if (sent < response.Count || keepAlive)
+            {
+                ReadOnlySpan<byte> rest = keepAlive ? buffer.AsSpan(head.Length, received - head.Length) : default;
+                long deadline = now + (rest.IsEmpty && sent == response.Count ? KeepAliveTimeoutMs : RequestTimeoutMs);
+                handedOff = HandOff(socket, ClientOf(socket), rest, new Unsent(response[sent..], CloseAfter: !keepAlive), deadline);
+            }
+
+            // Otherwise done: closing sends the FIN after the response.
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (Exception error)
+        {
+            // A bug must cost one connection, never the tracker.
+            _log($"Connection error: {error.GetType().Name}: {error.Message}");
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                socket.Dispose();
+                Interlocked.Decrement(ref _connectionCount);
+            }
+        }
+    }
+
+    private long RequestTimeoutMs => (long)_options.RequestTimeout.TotalMilliseconds;
+
+    private long KeepAliveTimeoutMs => (long)_options.KeepAliveTimeout.TotalMilliseconds;
+
+    private static TrackerClientInfo ClientOf(Socket socket)
+    {
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        IPAddress remoteAddress = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+        return new TrackerClientInfo(PeerAddress.From(remoteAddress), IPAddress.IsLoopback(remoteAddress));
+    }
+
+    /// <summary>
+    /// Passes a connection to <see cref="ServeAsync"/>, with copies of the bytes received but not yet
+    /// answered and of the response not yet sent (the originals belong to the accepting thread).
+    /// </summary>
+    private bool HandOff(Socket socket, TrackerClientInfo client, ReadOnlySpan<byte> received, Unsent unsent, long deadline)
+    {
+        byte[]? request = null;
+        if (!received.IsEmpty)
+        {
+            request = ArrayPool<byte>.Shared.Rent(_options.MaxRequestHeaderBytes);
+            received.CopyTo(request);
+        }
+
+        byte[]? response = null;
+        if (unsent.Bytes.Count > 0)
+        {
+            response = ArrayPool<byte>.Shared.Rent(unsent.Bytes.Count);
+            unsent.Bytes.AsSpan().CopyTo(response);
+        }
+
+        var connection = new Connection(Interlocked.Increment(ref _nextConnectionId), socket, deadline);
+        _connections[connection.Id] = connection;
+        var start = new Carryover(client, request, received.Length, response, unsent.Bytes.Count, unsent.CloseAfter);
+        _ = ServeAsync(connection, start);
+        return true;
+    }
+
+    private async Task ServeAsync(Connection connection, Carryover start)
+    {
+        // Off the accepting thread from the first await on.
+        await Task.Yield();
+        Socket socket = connection.Socket;
+        byte[]? buffer = start.Request;
+        byte[]? unsent = start.Response;
+        ResponseBuilder? output = null;
+        int limit = _options.MaxRequestHeaderBytes;
+        long requestTimeout = RequestTimeoutMs;
+        long idleTimeout = KeepAliveTimeoutMs;
+        try
+        {
+            socket.NoDelay = true;
+            if (unsent is not null)
+            {
+                await SendAsync(socket, new ArraySegment<byte>(unsent, 0, start.ResponseLength)).ConfigureAwait(false);
+                ArrayPool<byte>.Shared.Return(unsent);
+                unsent = null;
+                if (start.CloseAfterResponse)
+                {
+                    return;
+                }
+            }
+
+            TrackerClientInfo client = start.Client;
+            int filled = start.RequestLength;
+            // Bytes carried over from the accepting thread are answered before anything is received.
+            bool parseFirst = filled > 0;
+            while (true)
+            {
+                if (!parseFirst)
+                {
+                    if (filled == 0)
+                    {
+                        // Idle: wait for data without holding a buffer, so idle connections cost little.
+                        if (buffer is not null)
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = null;
+                        }
+
+                        if (socket.Available == 0)
+                        {
+                            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        }
+
+                        buffer = ArrayPool<byte>.Shared.Rent(limit);
+                        connection.Deadline = Environment.TickCount64 + requestTimeout;
+                    }
+
+                    int received = await socket.ReceiveAsync(buffer!.AsMemory(filled, limit - filled), SocketFlags.None).ConfigureAwait(false);
+                    if (received == 0)
+                    {
+                        return;
+                    }
+
+                    filled += received;
+                }
+
+                parseFirst = false;
+                output ??= new ResponseBuilder();
                 int offset = 0;
                 while (offset < filled)
                 {
@@ -304,6 +530,7 @@ public sealed class TrackerServer : IDisposable
                     if (status != HttpParseStatus.Complete)
                     {
                         await SendAsync(socket, TrackerEngine.Reject(status, head.Error, output)).ConfigureAwait(false);
+                        socket.Shutdown(SocketShutdown.Send);
                         return;
                     }
 
@@ -313,7 +540,6 @@ public sealed class TrackerServer : IDisposable
                     offset += head.Length;
                     if (!keepAlive)
                     {
-                        socket.Shutdown(SocketShutdown.Send);
                         return;
                     }
                 }
@@ -331,6 +557,7 @@ public sealed class TrackerServer : IDisposable
                 else if (filled >= limit)
                 {
                     await SendAsync(socket, TrackerEngine.Reject(HttpParseStatus.TooLarge, "the request head is too large", output)).ConfigureAwait(false);
+                    socket.Shutdown(SocketShutdown.Send);
                     return;
                 }
             }
@@ -353,7 +580,12 @@ public sealed class TrackerServer : IDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            output.Dispose();
+            if (unsent is not null)
+            {
+                ArrayPool<byte>.Shared.Return(unsent);
+            }
+
+            output?.Dispose();
             socket.Dispose();
             _connections.TryRemove(connection.Id, out _);
             Interlocked.Decrement(ref _connectionCount);
@@ -409,6 +641,28 @@ public sealed class TrackerServer : IDisposable
                 pair.Value.Socket.Dispose();
             }
         }
+    }
+
+
+    /// <summary>A response, or what is left of it, to send before anything else.</summary>
+    private readonly record struct Unsent(ArraySegment<byte> Bytes, bool CloseAfter);
+
+    /// <summary>What <see cref="ServeAsync"/> starts from: rented copies it returns to the pool.</summary>
+    private readonly record struct Carryover(TrackerClientInfo Client, byte[]? Request, int RequestLength, byte[]? Response, int ResponseLength, bool CloseAfterResponse);
+
+    /// <summary>An accepting thread's own buffers, reused for every connection it serves at once.</summary>
+    private sealed class AcceptScratch : IDisposable
+    {
+        public AcceptScratch(int requestLimit)
+        {
+            Buffer = new byte[requestLimit];
+        }
+
+        public byte[] Buffer { get; }
+
+        public ResponseBuilder Output { get; } = new();
+
+        public void Dispose() => Output.Dispose();
     }
 
     private sealed class Connection
