@@ -6,12 +6,14 @@
     Builds nothing: it imports out/Murder (run ./build.ps1 first). Creates one small torrent,
     starts Murder's tracker (in the background, registered torrent) and opentracker (Debian build,
     with a whitelist holding that info-hash) on loopback ports, fills each with PEERS distinct peers,
-    then runs wrk with bench/tracker/announce.lua against each for DURATION seconds. opentracker
-    closes the connection after every response, so Murder is measured twice: with keep-alive (as
-    wrk and most clients use it) and with Connection: close (a new connection per announce, as
-    opentracker serves). Prints
-    announces/s for both, the peers each tracker then lists (scrape), and the resident memory of
-    Murder's tracker process. Everything it starts is stopped and every file removed, also on failure.
+    then runs wrk with bench/tracker/announce.lua against each for DURATION seconds. Murder is
+    measured twice: with keep-alive, and with Connection: close (a new TCP connection per announce,
+    as most BitTorrent clients announce). opentracker closes the connection after every response
+    whatever the request asks, so it has only the second mode, and it gets exactly the same
+    requests as Murder's Connection: close run: that pair is the like-for-like comparison. Prints
+    announces/s, the tracker's CPU time per announce, wrk's socket errors, the peers each tracker
+    then lists (scrape), and the resident memory of Murder's tracker process. Everything it starts
+    is stopped and every file removed, also on failure.
 .EXAMPLE
     dotnet pwsh bench/tracker/Invoke-TrackerBenchmark.ps1
 #>
@@ -37,9 +39,20 @@ function Get-FreePort {
 function Invoke-Wrk([string] $Url, [int] $Seconds) {
     $text = (& wrk "-t$Threads" "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot 'announce.lua') $Url) -join "`n"
     if ($LASTEXITCODE -ne 0) { throw "wrk failed: $text" }
+    $non2xx = if ($text -match 'Non-2xx or 3xx responses: (\d+)') { [int]$Matches[1] } else { 0 }
+    $socketErrors = if ($text -match 'Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)') {
+        [long]$Matches[1] + [long]$Matches[2] + [long]$Matches[3] + [long]$Matches[4]
+    } else { 0 }
+    $requests = if ($text -match '(\d+) requests in') { [long]$Matches[1] } else { throw "wrk printed no request count: $text" }
     if ($text -notmatch 'Requests/sec:\s+([\d.]+)') { throw "wrk printed no rate: $text" }
-    $errors = if ($text -match 'Non-2xx or 3xx responses: (\d+)') { [int]$Matches[1] } else { 0 }
-    [pscustomobject]@{ Rate = [double]$Matches[1]; Non2xx = $errors; Text = $text }
+    [pscustomobject]@{ Rate = [double]$Matches[1]; Requests = $requests; Non2xx = $non2xx; SocketErrors = $socketErrors; Text = $text }
+}
+
+$clockTicks = [double](& getconf CLK_TCK)
+function Get-CpuSeconds([int] $ProcessId) {
+    # utime + stime, fields 14 and 15 of /proc/PID/stat (counted after the ')' that ends the name).
+    $fields = ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -replace '^.*\)\s*', '') -split ' '
+    ([double]$fields[11] + [double]$fields[12]) / $clockTicks
 }
 
 function Get-Rss([int] $ProcessId) {
@@ -85,25 +98,40 @@ try {
     }
 
     $idleRss = Get-Rss $tracker.ProcessId
+    $loadBefore = (Get-Content -LiteralPath /proc/loadavg -Raw).Trim()
+    $keepAlive = 'keep-alive'
+    $perAnnounce = 'new per announce'
     $results = foreach ($target in @(
-            @{ Name = "Murder"; Url = "http://127.0.0.1:$murderPort"; Scrape = "http://127.0.0.1:$murderPort/scrape?info_hash=$escaped" }
-            @{ Name = "Murder (Connection: close)"; Close = $true; Url = "http://127.0.0.1:$murderPort"; Scrape = "http://127.0.0.1:$murderPort/scrape?info_hash=$escaped" }
-            @{ Name = "opentracker"; Url = "http://127.0.0.1:$otPort"; Scrape = "http://127.0.0.1:$otPort/scrape?info_hash=$escaped" })) {
-        $env:MURDER_BENCH_CLOSE = if ($target['Close']) { '1' } else { '0' }
-        $null = Invoke-Wrk $target.Url 3   # warm-up: every peer announces at least once
-        $run = Invoke-Wrk $target.Url $Duration
+            @{ Name = 'Murder'; Mode = $keepAlive; Port = $murderPort; ProcessId = $tracker.ProcessId }
+            @{ Name = 'Murder'; Mode = $perAnnounce; Port = $murderPort; ProcessId = $tracker.ProcessId }
+            @{ Name = 'opentracker'; Mode = $perAnnounce; Port = $otPort; ProcessId = $opentracker.Id })) {
+        # Connection: close in every request of the per-announce runs, for both trackers alike.
+        $env:MURDER_BENCH_CLOSE = if ($target.Mode -eq $perAnnounce) { '1' } else { '0' }
+        $url = "http://127.0.0.1:$($target.Port)"
+        $null = Invoke-Wrk $url 3   # warm-up: every peer announces at least once
+        $cpuBefore = Get-CpuSeconds $target.ProcessId
+        $run = Invoke-Wrk $url $Duration
+        $cpu = (Get-CpuSeconds $target.ProcessId) - $cpuBefore
         [pscustomobject]@{
-            Tracker        = $target.Name
-            AnnouncesPerSec = [math]::Round($run.Rate)
-            Non2xx         = $run.Non2xx
-            PeersListed    = Get-ScrapePeers $target.Scrape
+            Tracker          = $target.Name
+            Connections      = $target.Mode
+            AnnouncesPerSec  = [math]::Round($run.Rate)
+            CpuUsPerAnnounce = [math]::Round($cpu * 1e6 / [math]::Max($run.Requests, 1), 1)
+            Non2xx           = $run.Non2xx
+            SocketErrors     = $run.SocketErrors
+            PeersListed      = Get-ScrapePeers "$url/scrape?info_hash=$escaped"
         }
     }
 
     $rss = Get-Rss $tracker.ProcessId
-    $results | Format-Table -AutoSize | Out-String | Write-Host
+    $results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $murderClose = $results | Where-Object { $_.Tracker -eq 'Murder' -and $_.Connections -eq $perAnnounce }
+    $otClose = $results | Where-Object { $_.Tracker -eq 'opentracker' }
+    Write-Host ("Like for like (a new connection per announce, identical requests with Connection: close): Murder {0:N0}/s, opentracker {1:N0}/s, ratio {2:N2}." -f $murderClose.AnnouncesPerSec, $otClose.AnnouncesPerSec, ($murderClose.AnnouncesPerSec / [math]::Max($otClose.AnnouncesPerSec, 1)))
+    Write-Host 'opentracker closes every connection whatever the request asks, so it has no keep-alive figure. It answers without a Connection: close header, so wrk counts each of its closes as a read error: those socket errors are not failed announces.'
+    Write-Host 'CpuUsPerAnnounce is the tracker process''s CPU time (user + system) over the measured run divided by the announces answered; it moves less than the rate when other work shares the machine.'
     Write-Host ("Murder tracker process (a pwsh running the module): {0:N1} MB resident idle before the load, {1:N1} MB with $Peers peers after it (+{2:N1} MB)." -f ($idleRss / 1MB), ($rss / 1MB), (($rss - $idleRss) / 1MB))
-    Write-Host "Load: wrk -t$Threads -c$Connections -d${Duration}s, $Peers distinct peers on one torrent, numwant=50, on $([Environment]::ProcessorCount) cores."
+    Write-Host "Load: wrk -t$Threads -c$Connections -d${Duration}s, $Peers distinct peers on one torrent, numwant=50, on $([Environment]::ProcessorCount) cores; load average before the runs: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
     $results
 }
 finally {
