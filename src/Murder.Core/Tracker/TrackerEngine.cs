@@ -67,6 +67,24 @@ internal sealed class TrackerEngine
         return head.KeepAlive;
     }
 
+    /// <summary>
+    /// Whether answering a request costs a bounded amount whatever the tracker holds: an announce
+    /// (at most MaxNumWant peers) or a scrape of named torrents (at most MaxScrapeHashes). The status
+    /// page and a scrape of every torrent grow with the number of torrents.
+    /// </summary>
+    public static bool IsBounded(ReadOnlySpan<byte> buffer, in HttpRequestHead head)
+    {
+        ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
+        ReadOnlySpan<byte> path = target[..head.PathLength];
+        if (path.SequenceEqual("/announce"u8))
+        {
+            return true;
+        }
+
+        ReadOnlySpan<byte> query = head.PathLength < target.Length ? target[(head.PathLength + 1)..] : ReadOnlySpan<byte>.Empty;
+        return path.SequenceEqual("/scrape"u8) && (query.StartsWith("info_hash="u8) || query.IndexOf("&info_hash="u8) >= 0);
+    }
+
     /// <summary>The response to a request that could not be parsed; the connection is then closed.</summary>
     public static ArraySegment<byte> Reject(HttpParseStatus status, string? error, ResponseBuilder output)
     {

@@ -32,6 +32,23 @@ public sealed class TrackerEngineTests : IDisposable
         return (text[..split], Encoding.Latin1.GetBytes(text[(split + 4)..]));
     }
 
+    [Theory]
+    [InlineData("/announce?info_hash=x", true)]
+    [InlineData("/announce", true)]
+    [InlineData("/scrape?info_hash=x", true)]
+    [InlineData("/scrape?a=1&info_hash=x", true)]
+    [InlineData("/scrape", false)]
+    [InlineData("/scrape?xinfo_hash=x", false)]
+    [InlineData("/scrape?a=info_hash=x", false)]
+    [InlineData("/", false)]
+    [InlineData("/index.html", false)]
+    public void IsBounded_OnlyForAnnouncesAndScrapesOfNamedTorrents(string target, bool bounded)
+    {
+        byte[] request = Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(HttpParseStatus.Complete, HttpRequestParser.TryParse(request, 8192, out HttpRequestHead head));
+        Assert.Equal(bounded, TrackerEngine.IsBounded(request, head));
+    }
+
     private static string? PeerAddressIn(byte[] body)
     {
         byte[] peers = ((BString)TrackerTestData.Decode(body)["peers"]!).Bytes.ToArray();

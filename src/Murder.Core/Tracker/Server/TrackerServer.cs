@@ -347,7 +347,8 @@ public sealed class TrackerServer : IDisposable
 
     /// <summary>
     /// Serves a new connection on the accepting thread as far as that needs no waiting: one
-    /// non-blocking receive, at most one request answered, one non-blocking send. A connection that
+    /// non-blocking receive, at most one request answered (an announce or a scrape of named
+    /// torrents, whose cost is bounded), one non-blocking send. A connection that
     /// asked to close and got its whole answer is closed here (the common case for BitTorrent
     /// clients); anything that must wait (no request yet, a partial request, a response that did not
     /// fit, keep-alive) goes on in <see cref="ServeAsync"/> on the thread pool with what was received.
@@ -397,6 +398,14 @@ public sealed class TrackerServer : IDisposable
                 }
 
                 socket.Shutdown(SocketShutdown.Send);
+                return;
+            }
+
+            if (!TrackerEngine.IsBounded(buffer.AsSpan(0, received), head))
+            {
+                // The status page and a scrape of everything grow with the number of torrents: they
+                // are built on the thread pool, never holding up the accepting thread.
+                handedOff = HandOff(socket, ClientOf(socket), buffer.AsSpan(0, received), default, now + RequestTimeoutMs);
                 return;
             }
 
