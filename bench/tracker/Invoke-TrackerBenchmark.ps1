@@ -130,7 +130,7 @@ try {
     Write-Host ("Like for like (a new connection per announce, identical requests with Connection: close): Murder {0:N0}/s, opentracker {1:N0}/s, ratio {2:N2}." -f $murderClose.AnnouncesPerSec, $otClose.AnnouncesPerSec, ($murderClose.AnnouncesPerSec / [math]::Max($otClose.AnnouncesPerSec, 1)))
     Write-Host 'opentracker closes every connection whatever the request asks, so it has no keep-alive figure. It answers without a Connection: close header, so wrk counts each of its closes as a read error: those socket errors are not failed announces.'
     Write-Host 'CpuUsPerAnnounce is the tracker process''s CPU time (user + system) over the measured run divided by the announces answered; it moves less than the rate when other work shares the machine.'
-    Write-Host ("Murder tracker process (a pwsh running the module): {0:N1} MB resident idle before the load, {1:N1} MB with $Peers peers after it (+{2:N1} MB)." -f ($idleRss / 1MB), ($rss / 1MB), (($rss - $idleRss) / 1MB))
+    Write-Host ("Murder's background tracker process: {0:N1} MB resident idle before the load, {1:N1} MB with $Peers peers after it (+{2:N1} MB)." -f ($idleRss / 1MB), ($rss / 1MB), (($rss - $idleRss) / 1MB))
     Write-Host "Load: wrk -t$Threads -c$Connections -d${Duration}s, $Peers distinct peers on one torrent, numwant=50, on $([Environment]::ProcessorCount) cores; load average before the runs: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
     $results
 }
