@@ -119,20 +119,8 @@ public sealed class SeedingHost : IAsyncDisposable
 
             HttpSwarmTracker tracker = HttpSwarmTracker.For(torrent);
             swarm = TorrentSwarm.Start(torrent, pieces, have, new SwarmSettings { ListenPort = request.Port, MaxUploadRate = request.MaxUploadRate }, tracker);
-            int port = swarm.LocalEndPoint.Port;
             DateTime? stopsAt = request.SeedFor is TimeSpan seedFor ? DateTime.UtcNow + seedFor : null;
-            string log = store.LogPath(request.Kind, SeedingProcess.NameOf(request.Kind, request.Tag, port));
-            BackgroundProcessRecord record = SeedingProcess.CreateRecord(
-                request.Kind,
-                request.Tag,
-                port,
-                torrent.InfoHash.ToHex(),
-                request.ArtifactPath,
-                request.TorrentPath,
-                tracker.AnnounceUrl.AbsoluteUri,
-                stopsAt,
-                System.IO.File.Exists(log) ? log : null);
-            store.Save(record);
+            BackgroundProcessRecord record = SaveRecord(store, request.Kind, request.Tag, swarm.LocalEndPoint.Port, torrent, request.ArtifactPath, request.TorrentPath, tracker.AnnounceUrl.AbsoluteUri, stopsAt);
             return new SeedingHost(store, pieces, swarm, record, stopsAt);
         }
         catch
@@ -154,21 +142,18 @@ public sealed class SeedingHost : IAsyncDisposable
     /// </summary>
     public static SeedingHost Adopt(BackgroundProcessStore store, string tag, string torrentPath, string artifactPath, TorrentMetaInfo torrent, TorrentSwarm swarm, FilePieceStore pieces, TimeSpan seedFor)
     {
-        int port = swarm.LocalEndPoint.Port;
         DateTime stopsAt = DateTime.UtcNow + seedFor;
-        string log = store.LogPath(SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, tag, port));
-        BackgroundProcessRecord record = SeedingProcess.CreateRecord(
-            SeedingProcess.PeerKind,
-            tag,
-            port,
-            torrent.InfoHash.ToHex(),
-            artifactPath,
-            torrentPath,
-            torrent.Announce ?? string.Empty,
-            stopsAt,
-            System.IO.File.Exists(log) ? log : null);
-        store.Save(record);
+        BackgroundProcessRecord record = SaveRecord(store, SeedingProcess.PeerKind, tag, swarm.LocalEndPoint.Port, torrent, artifactPath, torrentPath, torrent.Announce ?? string.Empty, stopsAt);
         return new SeedingHost(store, pieces, swarm, record, stopsAt);
+    }
+
+    /// <summary>Records this process as the seeder or lingering peer on <paramref name="port"/>, with its log when it has one.</summary>
+    private static BackgroundProcessRecord SaveRecord(BackgroundProcessStore store, string kind, string tag, int port, TorrentMetaInfo torrent, string artifactPath, string torrentPath, string tracker, DateTime? stopsAtUtc)
+    {
+        string log = store.LogPath(kind, SeedingProcess.NameOf(kind, tag, port));
+        BackgroundProcessRecord record = SeedingProcess.CreateRecord(kind, tag, port, torrent.InfoHash.ToHex(), artifactPath, torrentPath, tracker, stopsAtUtc, System.IO.File.Exists(log) ? log : null);
+        store.Save(record);
+        return record;
     }
 
     /// <summary>Seeds until the time is up or <paramref name="cancellationToken"/> is cancelled (not an error).</summary>
