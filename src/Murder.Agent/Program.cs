@@ -133,7 +133,7 @@ public static class Program
     }
 
     internal static void Log(string line) =>
-        Console.Out.WriteLine(DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", CultureInfo.InvariantCulture) + line);
+        Console.Out.WriteLine(LogLine.Format(line));
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }

@@ -14,6 +14,7 @@ namespace Murder.Cmdlets;
 public abstract class MurderCmdlet : PSCmdlet, IDisposable
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly string[] HostTags = { "PSHOST" };
     private readonly CancellationTokenSource _stopping = new();
     private bool _disposed;
 
@@ -69,6 +70,13 @@ public abstract class MurderCmdlet : PSCmdlet, IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Writes one timestamped log line to the host (in a background process, its log file) as an
+    /// information record tagged PSHOST.
+    /// </summary>
+    protected void WriteLogLine(string line) =>
+        WriteInformation(new HostInformationMessage { Message = Murder.Core.Hosting.LogLine.Format(line) }, HostTags);
 
     /// <summary>Runs a core call that validates input, turning its errors into terminating errors.</summary>
     protected T Validate<T>(Func<T> call)

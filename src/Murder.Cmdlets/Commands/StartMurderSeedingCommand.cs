@@ -24,7 +24,6 @@ namespace Murder.Cmdlets.Commands;
 [OutputType(typeof(SeedingInfo))]
 public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
 {
-    private static readonly string[] HostTags = { "PSHOST" };
 
     /// <summary>The deploy tag.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -159,7 +158,7 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         while (diagnostics.TryDequeue(out string? line))
         {
             // Lands in the background process's log.
-            WriteInformation(new HostInformationMessage { Message = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture) + line }, HostTags);
+            WriteLogLine(line);
         }
     }
 }

@@ -24,7 +24,6 @@ namespace Murder.Cmdlets.Commands;
 public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private static readonly string[] HostTags = { "PSHOST" };
 
     /// <summary>The TCP port; Murder's is 8998.</summary>
     [Parameter(Position = 0)]
@@ -166,5 +165,5 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
     }
 
     private void Say(string line) =>
-        WriteInformation(new HostInformationMessage { Message = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss ", CultureInfo.InvariantCulture) + line }, HostTags);
+        WriteLogLine(line);
 }
