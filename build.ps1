@@ -96,10 +96,18 @@ function Get-TrxCounts {
     param([string] $Path)
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
     $counters = $trx.TestRun.ResultSummary.Counters
+    $namespaces = [System.Xml.XmlNamespaceManager]::new($trx.NameTable)
+    $namespaces.AddNamespace('t', 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010')
+    $failedNames = @(foreach ($result in $trx.SelectNodes("//t:UnitTestResult[@outcome!='Passed' and @outcome!='NotExecuted']", $namespaces)) {
+            $message = $result.SelectSingleNode('t:Output/t:ErrorInfo/t:Message', $namespaces)
+            $first = if ($message) { ($message.InnerText -split "`n" | Select-Object -First 1).Trim() } else { $result.outcome }
+            "$($result.testName): $first"
+        })
     [pscustomobject]@{
-        Passed  = [int] $counters.passed
-        Failed  = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
-        Skipped = [int] $counters.notExecuted
+        Passed      = [int] $counters.passed
+        Failed      = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+        Skipped     = [int] $counters.notExecuted
+        FailedNames = $failedNames
     }
 }
 
@@ -146,6 +154,10 @@ function Invoke-Test {
     Write-Host ''
     Write-Host "xunit:  $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped"
     Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    # Repeated here so that the last lines of a long log say what failed.
+    foreach ($name in @($core.PSObject.Properties['FailedNames']?.Value) + @($pester.PSObject.Properties['FailedNames']?.Value)) {
+        if ($name) { Write-Host "failed: $name" }
+    }
     foreach ($failure in $failures) { Write-Host "error: $failure" }
     # The closing line CI reads.
     Write-Host "$passed passed, $failed failed, $skipped skipped"

@@ -37,4 +37,9 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     Passed  = $result.PassedCount
     Failed  = $failed
     Skipped = $result.SkippedCount
-} | ConvertTo-Json | Set-Content -LiteralPath $ResultPath
+    # Names and first message lines of what failed, for the closing summary.
+    FailedNames = @(
+        @($result.Failed | ForEach-Object { "$($_.ExpandedPath): $(@($_.ErrorRecord | Select-Object -First 1) -join '' -split "`n" | Select-Object -First 1)" }) +
+        @($result.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block setup or teardown)" }) +
+        @($result.FailedContainers | ForEach-Object { "$($_.Item) (file)" }))
+} | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultPath
