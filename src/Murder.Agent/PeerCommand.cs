@@ -21,7 +21,8 @@ namespace Murder.Agent;
 /// </summary>
 internal static class PeerCommand
 {
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(250);
+    // A progress bar's pace: each write is a file creation and a rename, and each wakes the cmdlet.
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(500);
 
     public static async Task<int> RunAsync(BackgroundProcessStore store, AgentArguments arguments, Action<string> log, CancellationToken stopping)
     {
@@ -110,13 +111,14 @@ internal static class PeerCommand
     private static async Task ReportAsync(string statusPath, PeerRunProgress progress, CancellationToken cancellation)
     {
         using var timer = new PeriodicTimer(ReportInterval);
+        byte[]? written = null;
         try
         {
             do
             {
                 try
                 {
-                    PeerStatusFile.Write(statusPath, PeerStatus.From(progress));
+                    written = PeerStatusFile.WriteIfChanged(statusPath, PeerStatus.From(progress), written);
                 }
                 catch (Exception error) when (error is System.IO.IOException or UnauthorizedAccessException)
                 {

@@ -64,6 +64,9 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
 
+    // How often the status file of the agent is looked at; it writes at most twice a second.
+    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(200);
+
     private DateTime _invokedAtUtc;
 
     /// <inheritdoc/>
@@ -253,9 +256,18 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
                 using System.Diagnostics.Process child = BackgroundLauncher.LaunchAgent(store, SeedingProcess.PeerKind, name, agent, "Invoke-MurderPeer", parameters);
                 try
                 {
+                    // The file is read again only once it has changed (one stat per tick, no parse).
+                    DateTime seen = default;
                     while (true)
                     {
-                        status = PeerStatusFile.Read(statusPath) ?? status;
+                        DateTime changed = File.GetLastWriteTimeUtc(statusPath);
+                        if (changed != seen && PeerStatusFile.Read(statusPath) is PeerStatus read)
+                        {
+                            // A file that could not be read this time (being replaced) is tried again.
+                            seen = changed;
+                            status = read;
+                        }
+
                         if (status is { IsFinal: true })
                         {
                             return status;
@@ -268,7 +280,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
                             return status is { IsFinal: true } ? status : throw BackgroundLauncher.ChildFailed(SeedingProcess.PeerKind, name, store.LogPath(SeedingProcess.PeerKind, name));
                         }
 
-                        if (token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100)))
+                        if (token.WaitHandle.WaitOne(StatusPollInterval))
                         {
                             BackgroundLauncher.Kill(child);
                             token.ThrowIfCancellationRequested();

@@ -61,10 +61,30 @@ public static class PeerStatusFile
     /// <param name="path">The status file.</param>
     /// <param name="status">What to write.</param>
     /// <param name="attempts">Tries when the file is held by a reader (Windows).</param>
-    public static void Write(string path, PeerStatus status, int attempts = 1)
+    public static void Write(string path, PeerStatus status, int attempts = 1) =>
+        WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusJson.Default.PeerStatus), attempts);
+
+    /// <summary>
+    /// Writes the status unless it is, byte for byte, <paramref name="previous"/> (what this writer
+    /// wrote last), so a reader that waits for the file to change wakes only for news. Returns
+    /// what the file holds now.
+    /// </summary>
+    public static byte[] WriteIfChanged(string path, PeerStatus status, byte[]? previous)
+    {
+        byte[] content = JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusJson.Default.PeerStatus);
+        if (previous is not null && content.AsSpan().SequenceEqual(previous))
+        {
+            return previous;
+        }
+
+        WriteBytes(path, content, 1);
+        return content;
+    }
+
+    private static void WriteBytes(string path, byte[] content, int attempts)
     {
         string temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusJson.Default.PeerStatus));
+        File.WriteAllBytes(temporary, content);
         for (int attempt = 1; ; attempt++)
         {
             try

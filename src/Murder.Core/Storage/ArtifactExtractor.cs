@@ -30,6 +30,9 @@ public static class ArtifactExtractor
     private const string AsideSuffix = ".old";
     private const int ReadBufferSize = 128 * 1024;
 
+    // Direct reads of the artifact (Linux): large, so each costs one trip to the disk per MiB.
+    private const int UncachedReadSize = 1024 * 1024;
+
     /// <summary>Where the release goes: DESTINATION/TAG, or DESTINATION with NoTagDirectory (a full path).</summary>
     /// <exception cref="MurderException">The tag or destination is not acceptable.</exception>
     public static string GetTargetPath(ArtifactExtractionRequest request)
@@ -115,7 +118,7 @@ public static class ArtifactExtractor
             staging = Path.Combine(parent, $".murder-{name}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..12]}{StagingSuffix}");
             CreatePrivateDirectory(staging);
             StagingExtraction extraction;
-            using (var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferSize, FileOptions.SequentialScan))
+            using (Stream file = UncachedReadStream.Open(archive, UncachedReadSize))
             using (var gzip = new GZipStream(file, CompressionMode.Decompress))
             using (var buffered = new BufferedStream(gzip, ReadBufferSize))
             {
