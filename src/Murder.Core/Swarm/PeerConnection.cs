@@ -40,8 +40,9 @@ internal sealed class PeerConnection : IDisposable
     private volatile bool _closed;
     private int _lowWater = 1;
 
-    public PeerConnection(Socket socket, IPEndPoint remote, ReadOnlyMemory<byte> peerId, bool outgoing, int pieceCount, long pieceLength, IPieceStore store)
+    public PeerConnection(Socket socket, IPEndPoint remote, ReadOnlyMemory<byte> peerId, bool outgoing, int pieceCount, long pieceLength, IPieceStore store, int unrequestedMargin = 64)
     {
+        Unrequested = new UnrequestedBlockAllowance(unrequestedMargin);
         _socket = socket;
         RemoteEndPoint = remote;
         PeerId = peerId.ToArray();
@@ -85,7 +86,8 @@ internal sealed class PeerConnection : IDisposable
 
     public int BadPieces { get; set; }
 
-    public int UnrequestedBlocks { get; set; }
+    /// <summary>Blocks the peer sent that nobody wanted, against the requests we withdrew.</summary>
+    public UnrequestedBlockAllowance Unrequested { get; }
 
     public long RecentDownload { get; set; }
 

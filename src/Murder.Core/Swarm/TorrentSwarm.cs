@@ -238,6 +238,8 @@ public sealed class TorrentSwarm : IAsyncDisposable
             {
                 case PeerMessageKind.Choke:
                     connection.PeerChoking = true;
+                    // Blocks already on their way may still arrive (BEP 3 lets a choke drop them or not).
+                    connection.Unrequested.Withdrew(connection.Outstanding.Count);
                     ReleaseOutstanding(connection);
                     break;
                 case PeerMessageKind.Unchoke:
@@ -507,7 +509,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
                     return;
                 }
 
-                connection = new PeerConnection(socket, dialled ?? remote, theirs.PeerId, dialled is not null, _torrent.PieceCount, _torrent.PieceLength, _store);
+                connection = new PeerConnection(socket, dialled ?? remote, theirs.PeerId, dialled is not null, _torrent.PieceCount, _torrent.PieceLength, _store, _settings.MaxUnrequestedBlocks);
                 _connections.Add(connection);
                 _seenPeerIds.Add(id);
             }
@@ -681,9 +683,9 @@ public sealed class TorrentSwarm : IAsyncDisposable
         else if (!_picker.IsWanted(block))
         {
             _wasted += block.Length;
-            if (++connection.UnrequestedBlocks > _settings.MaxUnrequestedBlocks)
+            if (!connection.Unrequested.TryCount())
             {
-                throw new PeerProtocolException(PeerProtocolError.UnrequestedBlock, $"The peer sent more than {_settings.MaxUnrequestedBlocks} blocks nobody asked for.");
+                throw new PeerProtocolException(PeerProtocolError.UnrequestedBlock, $"The peer sent more than {_settings.MaxUnrequestedBlocks} blocks nobody asked for (beyond the requests we cancelled).");
             }
 
             return;
@@ -727,6 +729,7 @@ public sealed class TorrentSwarm : IAsyncDisposable
         {
             if (other != receivedFrom && other.Outstanding.Remove(block))
             {
+                other.Unrequested.Withdrew(1);
                 other.Enqueue(new OutgoingMessage(PeerMessageKind.Cancel, block.Piece, block.Begin, block.Length));
                 _picker.ReleaseRequest(block);
                 RequestMore(other);
