@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core;
 using Murder.Core.Deployment;
+using Murder.Core.Fleet;
 using Murder.Core.Hosting;
 using Murder.Core.MetaInfo;
 using Murder.Core.Tracker;
@@ -52,6 +53,8 @@ public static class Program
                 case "Start-MurderSeeding":
                     await RunSeedingAsync(store, arguments, stopping.Token).ConfigureAwait(false);
                     break;
+                case RemoteCommandLine.AgentRemoteCommand when arguments.Get(RemoteCommandLine.AgentRemoteParameter[1..]) is string encoded:
+                    return await RemotePeerCommand.RunAsync(store, encoded, stopping.Token).ConfigureAwait(false);
                 case "Invoke-MurderPeer":
                     return await PeerCommand.RunAsync(store, arguments, Log, stopping.Token).ConfigureAwait(false);
                 default:

@@ -157,6 +157,48 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
         Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[0].Srv 'state/processes') -Filter 'tracker-8999*' -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
+    It 'runs peers over SSH in the agent, with no PowerShell on the peer, and in PowerShell where dotnet is missing' {
+        $null = Start-MurderTracker -ConfigPath $config -ComputerName $h[0] -Port 8997 -Open
+        try {
+            $made = New-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -Path '/srv/releases/Ssh1' -Tracker "$($h[0]):8997" -OutputDirectory '/srv/agent'
+            $saved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -TempPath '/srv/agent' -OutputDirectory $work
+            $null = Start-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -TorrentPath '/srv/agent/Agent1.tgz.torrent' -ArtifactPath '/srv/agent/Agent1.tgz'
+            $peerArguments = @{ Tag = 'Agent1'; DestinationPath = '/srv/releases'; TorrentPath = $saved.FullName; TempPath = '/srv/agent'; SeedSeconds = 60 }
+
+            # PowerShell cannot start on this host: only the agent can have done the work.
+            $noPwsh = New-TestFleetConfig -Fleet $fleet -Peers $h[1] -Path (Join-Path $work 'nopwsh.psd1') -RemotePwshPath '/nonexistent/pwsh'
+            $peer = Invoke-MurderPeer -ConfigPath $noPwsh -ComputerName $h[1] @peerArguments
+            $peer.Status | Should -Be 'Succeeded'
+            $peer.Bytes | Should -Be $made.Size
+            $peer.Destination | Should -Be '/srv/releases/Agent1'
+            Assert-Release -Indexes 1 -Tag Agent1
+            # It keeps seeding after the SSH command returned, as a lingering peer Stop-MurderPeering finds.
+            @(Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[1].Srv 'state/processes') -Filter 'peer-Agent1*').Count | Should -Be 1
+
+            # The agent's errors come back with their ErrorId, as errors of the host.
+            $null = Invoke-MurderPeer -ConfigPath $noPwsh -ComputerName $h[1] @peerArguments -ErrorVariable failures -ErrorAction SilentlyContinue
+            $failures.Count | Should -Be 1
+            $failures[0].FullyQualifiedErrorId | Should -BeLike 'DestinationNotEmpty*'
+            $failures[0].TargetObject | Should -Be $h[1]
+            "$($failures[0])" | Should -BeLike "$($h[1]): *"
+
+            # No dotnet there: the same command runs in PowerShell.
+            $noDotnet = New-TestFleetConfig -Fleet $fleet -Peers $h[2] -Path (Join-Path $work 'nodotnet.psd1') -RemoteDotnetPath '/nonexistent/dotnet'
+            $fallback = Invoke-MurderPeer -ConfigPath $noDotnet -ComputerName $h[2] @peerArguments
+            $fallback.Status | Should -Be 'Succeeded'
+            $fallback.Bytes | Should -Be $made.Size
+            Assert-Release -Indexes 2 -Tag Agent1
+        }
+        finally {
+            Stop-MurderPeering -ConfigPath $config -ComputerName $h[1], $h[2] -Tag Agent1 -WarningAction SilentlyContinue
+            Stop-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -WarningAction SilentlyContinue
+            Stop-MurderTracker -ConfigPath $config -ComputerName $h[0] -Port 8997 -WarningAction SilentlyContinue
+        }
+        foreach ($index in 1, 2) {
+            @(Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[$index].Srv 'state/processes') -Filter '*Agent1*' -ErrorAction Ignore).Count | Should -Be 0
+        }
+    }
+
     It 'deploys through PowerShell-over-SSH sessions' {
         $sessions = foreach ($address in $h[0..3]) {
             New-PSSession -HostName $address -UserName root -KeyFilePath $fleet.ClientKey -ErrorAction Stop -Options @{

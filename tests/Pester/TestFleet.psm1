@@ -147,7 +147,7 @@ function Remove-TestFleet {
 
 function New-TestFleetConfig {
     # A murder.psd1 for the test fleet, in the test's work directory.
-    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)] [string[]] $Peers, [string] $Path = (Join-Path $Fleet.WorkPath 'murder.psd1'), [string] $KnownHosts = $Fleet.KnownHosts, [string] $KeyPath = $Fleet.ClientKey)
+    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)] [string[]] $Peers, [string] $Path = (Join-Path $Fleet.WorkPath 'murder.psd1'), [string] $KnownHosts = $Fleet.KnownHosts, [string] $KeyPath = $Fleet.ClientKey, [string] $RemotePwshPath = $Fleet.PwshWrapper, [string] $RemoteDotnetPath = 'dotnet')
     $quoted = ($Peers | ForEach-Object { "'$_'" }) -join ', '
     Set-Content -LiteralPath $Path -Value @"
 @{
@@ -155,7 +155,8 @@ function New-TestFleetConfig {
     Peers                  = @($quoted)
     TrackerPort            = 8998
     RemoteMurderPath       = '/srv/murder'
-    RemotePwshPath         = '$($Fleet.PwshWrapper)'
+    RemotePwshPath         = '$RemotePwshPath'
+    RemoteDotnetPath       = '$RemoteDotnetPath'
     TempPath               = '/srv/tmp'
     DefaultDestinationPath = '/srv/releases'
     SshKeyPath             = '$KeyPath'

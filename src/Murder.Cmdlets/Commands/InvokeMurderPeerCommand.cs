@@ -52,20 +52,17 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     /// <summary>Seconds to keep seeding after the download, from a background process.</summary>
     [Parameter]
     [ValidateRange(0, 86_400)]
-    public int SeedSeconds { get; set; } = 30;
+    public int SeedSeconds { get; set; } = PeerRunRequest.DefaultSeedSeconds;
 
     /// <summary>Give up when no data arrives for this many seconds.</summary>
     [Parameter]
     [ValidateRange(5, 86_400)]
-    public int StallTimeoutSeconds { get; set; } = 300;
+    public int StallTimeoutSeconds { get; set; } = PeerRunRequest.DefaultStallTimeoutSeconds;
 
     /// <summary>The port to listen on while downloading; a free one by default.</summary>
     [Parameter]
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
-
-    // How often the status file of the agent is looked at; it writes at most twice a second.
-    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(200);
 
     private DateTime _invokedAtUtc;
 
@@ -149,7 +146,10 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         activity.Stage = "Uploading the torrent";
         await executor.UploadFileAsync(localTorrent, RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag)), token).ConfigureAwait(false);
         activity.Stage = $"Downloading and extracting '{tag}'";
-        HostOutcome remote = await RunRemoteCmdletAsync(executor, modulePath, "Invoke-MurderPeer", parameters, token).ConfigureAwait(false);
+        // Over SSH the host's agent runs the peer directly (PowerShell where it cannot).
+        HostOutcome remote = executor is SshHostExecutor ssh
+            ? await CollectRemoteLinesAsync(executor, onLine => ssh.RunPeerAsync(modulePath, parameters, RemoteScript.InvokeCmdlet(modulePath, "Invoke-MurderPeer", parameters, writeToConsole: true), onLine, token)).ConfigureAwait(false)
+            : await RunRemoteCmdletAsync(executor, modulePath, "Invoke-MurderPeer", parameters, token).ConfigureAwait(false);
         return ToPeerOutcome(executor.ComputerName, tag, remote);
     }
 
@@ -227,74 +227,10 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     /// </summary>
     private PeerRunResult RunInAgent(AgentHost agent, PeerRunRequest request)
     {
-        BackgroundProcessStore store = BackgroundProcessStore.Default();
-        int port = Port != 0 ? Port : FreePort.Pick();
-        string name = SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port);
-        string statusPath = Path.Combine(store.LogDirectory, SeedingProcess.PeerKind + "-" + name + ".status.json");
-        var parameters = new List<KeyValuePair<string, object?>>
-        {
-            new("Tag", request.Tag),
-            new("TorrentPath", request.TorrentPath),
-            new("TempPath", request.TempPath),
-            new("DestinationPath", request.DestinationPath),
-            new("NoTagDirectory", request.NoTagDirectory),
-            new("UnsafePleaseDelete", request.ReplaceExisting),
-            new("StallTimeoutSeconds", (int)request.StallTimeout.TotalSeconds),
-            new("Port", port),
-            new("SeedSeconds", SeedSeconds),
-            new("StatusPath", statusPath),
-            new("ParentProcessId", Environment.ProcessId),
-            new("InvokedAtUtcTicks", _invokedAtUtc.Ticks),
-        };
         DateTime started = DateTime.UtcNow;
         PeerStatus? status = null;
         PeerStatus final = RunWithProgress(
-            token =>
-            {
-                Directory.CreateDirectory(store.LogDirectory);
-                File.Delete(statusPath);
-                using System.Diagnostics.Process child = BackgroundLauncher.LaunchAgent(store, SeedingProcess.PeerKind, name, agent, "Invoke-MurderPeer", parameters);
-                try
-                {
-                    // The file is read again only once it has changed (one stat per tick, no parse).
-                    DateTime seen = default;
-                    while (true)
-                    {
-                        DateTime changed = File.GetLastWriteTimeUtc(statusPath);
-                        if (changed != seen && PeerStatusFile.Read(statusPath) is PeerStatus read)
-                        {
-                            // A file that could not be read this time (being replaced) is tried again.
-                            seen = changed;
-                            status = read;
-                        }
-
-                        if (status is { IsFinal: true })
-                        {
-                            return status;
-                        }
-
-                        if (child.HasExited)
-                        {
-                            // It may have written its last word just before exiting.
-                            status = PeerStatusFile.Read(statusPath) ?? status;
-                            return status is { IsFinal: true } ? status : throw BackgroundLauncher.ChildFailed(SeedingProcess.PeerKind, name, store.LogPath(SeedingProcess.PeerKind, name));
-                        }
-
-                        if (token.WaitHandle.WaitOne(StatusPollInterval))
-                        {
-                            BackgroundLauncher.Kill(child);
-                            token.ThrowIfCancellationRequested();
-                        }
-                    }
-                }
-                finally
-                {
-                    if (status is { IsFinal: true })
-                    {
-                        File.Delete(statusPath);
-                    }
-                }
-            },
+            token => AgentPeerRun.Run(BackgroundProcessStore.Default(), agent, request, SeedSeconds, _invokedAtUtc, read => status = read, token),
             () => status is null ? null : Describe(status, DateTime.UtcNow - started));
         if (final.ToException() is MurderException error)
         {

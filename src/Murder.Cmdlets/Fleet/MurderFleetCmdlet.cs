@@ -8,6 +8,7 @@ using System.Management.Automation.Runspaces;
 using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core;
+using Murder.Core.Deployment;
 using Murder.Core.Fleet;
 
 namespace Murder.Cmdlets.Fleet;
@@ -199,12 +200,16 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         RunRemoteScriptAsync(executor, writeToConsole => RemoteScript.InvokeCmdlet(remoteMurderPath, command, parameters, writeToConsole), cancellationToken);
 
     /// <summary>Runs a script from <see cref="RemoteScript"/> on a host and collects its result lines.</summary>
-    internal static async Task<HostOutcome> RunRemoteScriptAsync(IHostExecutor executor, Func<bool, string> script, CancellationToken cancellationToken)
+    internal static Task<HostOutcome> RunRemoteScriptAsync(IHostExecutor executor, Func<bool, string> script, CancellationToken cancellationToken) =>
+        CollectRemoteLinesAsync(executor, onLine => executor.RunScriptAsync(script(executor is SshHostExecutor), onLine, cancellationToken));
+
+    /// <summary>Runs something on a host that answers in result lines (a remote script, the agent) and collects them.</summary>
+    internal static async Task<HostOutcome> CollectRemoteLinesAsync(IHostExecutor executor, Func<Action<string>, Task<RemoteRunResult>> run)
     {
         var outcome = new HostOutcome();
         bool ended = false;
         var noise = new List<string>();
-        RemoteRunResult result = await executor.RunScriptAsync(script(executor is SshHostExecutor), line =>
+        RemoteRunResult result = await run(line =>
         {
             RemoteLine? parsed = RemoteLine.TryParse(line);
             switch (parsed?.Kind)
@@ -221,6 +226,18 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
                 case RemoteLineKind.Error:
                     outcome.Error ??= parsed.ToException(executor.ComputerName);
                     break;
+                case RemoteLineKind.PeerStatus:
+                    PeerStatus? status = PeerStatusFile.FromJson(parsed.Text);
+                    if (status?.ToException() is MurderException failed)
+                    {
+                        outcome.Error ??= new MurderException(failed.ErrorId, failed.Category, $"{executor.ComputerName}: {failed.Message}") { TargetObject = executor.ComputerName };
+                    }
+                    else if (status?.Result is PeerRunResult peer)
+                    {
+                        outcome.Objects.Add(PSObject.AsPSObject(peer));
+                    }
+
+                    break;
                 case RemoteLineKind.End:
                     ended = true;
                     break;
@@ -232,7 +249,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
 
                     break;
             }
-        }, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
 
         if (!ended && outcome.Error is null)
         {
@@ -383,6 +400,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
             CheckHostKeys = !NoHostKeyCheck,
             ConnectTimeout = TimeSpan.FromSeconds(config.ConnectTimeoutSeconds),
             PwshPath = config.RemotePwshPath,
+            DotnetPath = config.RemoteDotnetPath,
         };
         return _ssh;
     }

@@ -27,7 +27,6 @@ internal static class BackgroundLauncher
     /// <summary>The environment variable that forces the background host: agent or pwsh.</summary>
     public const string HostVariable = "MURDER_BACKGROUND_HOST";
 
-    private const string ErrorMarker = "MURDER-ERROR ";
     private const string AgentFileName = "Murder.Agent.dll";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
@@ -58,7 +57,7 @@ internal static class BackgroundLauncher
         {
             try
             {
-                using Process child = Launch(store, agent.Dotnet, AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, environment);
+                using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, environment);
                 return WaitUntilRecorded(store, kind, name, child, logPath, timeout, cancellationToken);
             }
             catch (MurderException error) when (error.ErrorId == "BackgroundProcessFailed" && forced is not "agent")
@@ -71,7 +70,7 @@ internal static class BackgroundLauncher
         string encoded = Convert.ToBase64String(Encoding.Unicode.GetBytes(script));
         (string executable, string[] prefix) = PowerShellExecutable();
         var pwshArguments = new List<string>(prefix) { "-NoProfile", "-NonInteractive", "-OutputFormat", "Text", "-EncodedCommand", encoded };
-        using Process process = Launch(store, executable, pwshArguments, logPath, environment);
+        using Process process = DetachedProcess.Launch(store, executable, pwshArguments, logPath, environment);
         return WaitUntilRecorded(store, kind, name, process, logPath, timeout, cancellationToken);
     }
 
@@ -96,101 +95,6 @@ internal static class BackgroundLauncher
         return dotnet is not null && agent is not null ? new AgentHost(dotnet, agent) : null;
     }
 
-    /// <summary>Starts the agent detached, its output in the log of kind/name; the caller follows it.</summary>
-    internal static Process LaunchAgent(BackgroundProcessStore store, string kind, string name, AgentHost agent, string command, IEnumerable<KeyValuePair<string, object?>> parameters)
-    {
-        string logPath = store.LogPath(kind, name);
-        return Launch(store, agent.Dotnet, AgentArguments(agent, command, parameters, logPath), logPath, null);
-    }
-
-    /// <summary>`Murder.Agent.dll COMMAND -Name value ...` (-Foreground is implied).</summary>
-    private static List<string> AgentArguments(AgentHost agent, string command, IEnumerable<KeyValuePair<string, object?>> parameters, string logPath)
-    {
-        var arguments = new List<string> { agent.Path, command };
-        foreach (KeyValuePair<string, object?> parameter in parameters)
-        {
-            if (parameter.Key != "Foreground" && parameter.Value is not null)
-            {
-                arguments.Add("-" + parameter.Key);
-                arguments.Add(Convert.ToString(parameter.Value, CultureInfo.InvariantCulture) ?? string.Empty);
-            }
-        }
-
-        if (OperatingSystem.IsWindows())
-        {
-            arguments.Add("-LogPath");
-            arguments.Add(logPath);
-        }
-
-        return arguments;
-    }
-
-    private static Process Launch(
-        BackgroundProcessStore store,
-        string executable,
-        List<string> arguments,
-        string logPath,
-        IReadOnlyDictionary<string, string>? environment)
-    {
-        Directory.CreateDirectory(store.LogDirectory);
-        Directory.CreateDirectory(store.StateDirectory);
-        File.WriteAllText(logPath, string.Empty);
-        ProcessStartInfo start;
-        if (OperatingSystem.IsWindows())
-        {
-            // Shell execution inherits no handles, so the child holds none of this session's pipes.
-            start = new ProcessStartInfo(executable) { UseShellExecute = true, WindowStyle = ProcessWindowStyle.Hidden };
-        }
-        else
-        {
-            // sh redirects the child's output to the log and execs it (same process id); setsid
-            // puts it in its own session, so Ctrl+C and a closed terminal do not reach it.
-            string setsid = File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : File.Exists("/bin/setsid") ? "/bin/setsid" : string.Empty;
-            start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add($"log=\"$1\"; shift; exec {setsid} \"$@\" </dev/null >>\"$log\" 2>&1");
-            start.ArgumentList.Add("murder-launch");
-            start.ArgumentList.Add(logPath);
-            start.ArgumentList.Add(executable);
-        }
-
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.WorkingDirectory = store.StateDirectory;
-        // Secrets reach the child through its environment, never its command line (which any user can list).
-        var saved = new Dictionary<string, string?>();
-        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
-        {
-            if (start.UseShellExecute)
-            {
-                saved[variable.Key] = Environment.GetEnvironmentVariable(variable.Key);
-                Environment.SetEnvironmentVariable(variable.Key, variable.Value);
-            }
-            else
-            {
-                start.Environment[variable.Key] = variable.Value;
-            }
-        }
-
-        Process? started;
-        try
-        {
-            started = Process.Start(start);
-        }
-        finally
-        {
-            foreach (KeyValuePair<string, string?> variable in saved)
-            {
-                Environment.SetEnvironmentVariable(variable.Key, variable.Value);
-            }
-        }
-
-        return started ?? throw new MurderException("BackgroundProcessFailed", MurderErrorCategory.NotSpecified, $"Could not start {executable}.");
-    }
-
     private static BackgroundProcessRecord WaitUntilRecorded(BackgroundProcessStore store, string kind, string name, Process process, string logPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
         int processId = process.Id;
@@ -207,13 +111,13 @@ internal static class BackgroundLauncher
 
                 if (process.HasExited)
                 {
-                    throw ChildFailed(kind, name, logPath);
+                    throw DetachedProcess.ChildFailed(kind, name, logPath);
                 }
 
                 if (clock.Elapsed > timeout)
                 {
-                    Kill(process);
-                    throw new MurderException("BackgroundProcessStartTimeout", MurderErrorCategory.OperationStopped, $"The {kind} {name} did not report ready within {timeout.TotalSeconds:0} s; it was stopped. Its log: {logPath}. {Tail(logPath)}")
+                    DetachedProcess.Kill(process);
+                    throw new MurderException("BackgroundProcessStartTimeout", MurderErrorCategory.OperationStopped, $"The {kind} {name} did not report ready within {timeout.TotalSeconds:0} s; it was stopped. Its log: {logPath}. {DetachedProcess.Tail(logPath)}")
                     {
                         TargetObject = logPath,
                     };
@@ -222,14 +126,14 @@ internal static class BackgroundLauncher
                 cancellationToken.WaitHandle.WaitOne(PollInterval);
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    Kill(process);
+                    DetachedProcess.Kill(process);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
             }
         }
         catch (Exception) when (!process.HasExited && store.Get(kind, name)?.ProcessId != processId)
         {
-            Kill(process);
+            DetachedProcess.Kill(process);
             throw;
         }
     }
@@ -244,7 +148,7 @@ internal static class BackgroundLauncher
             $"    Import-Module -Name {PowerShellArguments.Quote(modulePath)}\n" +
             $"    {invocation}\n" +
             "} catch {\n" +
-            $"    [Console]::Error.WriteLine('{ErrorMarker}' + $_.FullyQualifiedErrorId.Split(',')[0] + ' ' + $_.CategoryInfo.Category + ' ' + $_.Exception.Message)\n" +
+            $"    [Console]::Error.WriteLine('{DetachedProcess.ErrorMarker}' + $_.FullyQualifiedErrorId.Split(',')[0] + ' ' + $_.CategoryInfo.Category + ' ' + $_.Exception.Message)\n" +
             "    exit 1\n" +
             "}\n";
         if (logPath is null)
@@ -314,59 +218,4 @@ internal static class BackgroundLauncher
 
         return assembly;
     }
-
-    internal static MurderException ChildFailed(string kind, string name, string logPath)
-    {
-        string log = ReadLog(logPath);
-        string? line = log.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith(ErrorMarker, StringComparison.Ordinal));
-        if (line is not null)
-        {
-            string[] parts = line[ErrorMarker.Length..].Split(' ', 3);
-            if (parts.Length == 3)
-            {
-                MurderErrorCategory category = Enum.TryParse(parts[1], out MurderErrorCategory parsed) ? parsed : MurderErrorCategory.NotSpecified;
-                return new MurderException(parts[0], category, parts[2]) { TargetObject = logPath };
-            }
-        }
-
-        return new MurderException("BackgroundProcessFailed", MurderErrorCategory.NotSpecified, $"The {kind} {name} exited before it was ready. Its log ({logPath}) ends: {Tail(logPath)}")
-        {
-            TargetObject = logPath,
-        };
-    }
-
-    private static string Tail(string logPath)
-    {
-        string[] lines = ReadLog(logPath).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "(empty)" : string.Join(" | ", lines.TakeLast(5));
-    }
-
-    private static string ReadLog(string logPath)
-    {
-        try
-        {
-            using var stream = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            return reader.ReadToEnd();
-        }
-        catch (IOException)
-        {
-            return string.Empty;
-        }
-    }
-
-    internal static void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
 }
-
-/// <summary>The agent (Murder.Agent.dll) and the dotnet host that runs it.</summary>
-internal sealed record AgentHost(string Dotnet, string Path);

@@ -5,6 +5,12 @@ namespace Murder.Core.Deployment;
 /// <summary>What one peer is asked to do: fetch TAG.tgz through the swarm and extract it.</summary>
 public sealed record PeerRunRequest
 {
+    /// <summary>Invoke-MurderPeer's default for -SeedSeconds.</summary>
+    public const int DefaultSeedSeconds = 30;
+
+    /// <summary>Invoke-MurderPeer's default for -StallTimeoutSeconds.</summary>
+    public const int DefaultStallTimeoutSeconds = 300;
+
     /// <summary>The deploy tag.</summary>
     public required string Tag { get; init; }
 

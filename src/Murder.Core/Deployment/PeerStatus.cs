@@ -99,6 +99,22 @@ public static class PeerStatusFile
         }
     }
 
+    /// <summary>The status as JSON text (the agent's result line over SSH).</summary>
+    public static string ToJson(PeerStatus status) => JsonSerializer.Serialize(status, PeerStatusJson.Default.PeerStatus);
+
+    /// <summary>A status from JSON text, or null when the text is not one.</summary>
+    public static PeerStatus? FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, PeerStatusJson.Default.PeerStatus);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The status in the file, or null when there is none yet (or it cannot be read now).</summary>
     public static PeerStatus? Read(string path)
     {

@@ -20,7 +20,7 @@ public sealed record FleetConfiguration
     {
         nameof(User), nameof(HostSuffix), nameof(TrackerHost), nameof(TrackerPort), nameof(SeederHost), nameof(Peers),
         nameof(DefaultTag), nameof(DefaultSeederFilesPath), nameof(DefaultDestinationPath), nameof(RemoteMurderPath),
-        nameof(RemotePwshPath), nameof(TempPath), nameof(SshPort), nameof(SshKeyPath), nameof(KnownHostsPath),
+        nameof(RemotePwshPath), nameof(RemoteDotnetPath), nameof(TempPath), nameof(SshPort), nameof(SshKeyPath), nameof(KnownHostsPath),
         nameof(ConnectTimeoutSeconds), nameof(ThrottleLimit),
     };
 
@@ -56,6 +56,13 @@ public sealed record FleetConfiguration
 
     /// <summary>The PowerShell 7 executable on every host.</summary>
     public string RemotePwshPath { get; init; } = "pwsh";
+
+    /// <summary>
+    /// The dotnet host on every host that runs Invoke-MurderPeer's agent directly over SSH, with no
+    /// PowerShell start-up on the peer; hosts where it cannot start (no .NET 8+ runtime) use
+    /// RemotePwshPath instead. Null: always PowerShell.
+    /// </summary>
+    public string? RemoteDotnetPath { get; init; } = "dotnet";
 
     /// <summary>Where torrents and artifacts go on the hosts (Murder's /tmp).</summary>
     public string TempPath { get; init; } = "/tmp";
@@ -133,6 +140,7 @@ public sealed record FleetConfiguration
                 nameof(DefaultDestinationPath) => config with { DefaultDestinationPath = Text(source, key, value, PathProblem) },
                 nameof(RemoteMurderPath) => config with { RemoteMurderPath = Required(source, key, Text(source, key, value, PathProblem)) },
                 nameof(RemotePwshPath) => config with { RemotePwshPath = Required(source, key, Text(source, key, value, RemoteCommandLine.CheckExecutable)) },
+                nameof(RemoteDotnetPath) => config with { RemoteDotnetPath = Text(source, key, value, RemoteCommandLine.CheckExecutable) },
                 nameof(TempPath) => config with { TempPath = Required(source, key, Text(source, key, value, PathProblem)) },
                 nameof(SshPort) => config with { SshPort = Number(source, key, value, 1, 65535) },
                 nameof(SshKeyPath) => config with { SshKeyPath = Text(source, key, value, PathProblem) },

@@ -29,6 +29,7 @@ public static class FleetConfigurationTemplate
         Line(text, "Where releases go on every peer: DESTINATION/TAG.", "DefaultDestinationPath", config.DefaultDestinationPath);
         Line(text, "The directory on every host holding the module (Install-MurderModule puts it there).", "RemoteMurderPath", config.RemoteMurderPath);
         Line(text, "PowerShell 7 on every host.", "RemotePwshPath", config.RemotePwshPath);
+        Line(text, "The dotnet host that runs Invoke-MurderPeer's agent directly, without a PowerShell start-up on each peer; hosts without a .NET 8+ runtime use RemotePwshPath. $null: always PowerShell.", "RemoteDotnetPath", config.RemoteDotnetPath);
         Line(text, "Where torrents and artifacts go on the hosts.", "TempPath", config.TempPath);
         Line(text, "SSH port of hosts that name none.", "SshPort", config.SshPort);
         Line(text, "The SSH private key; ~/.ssh/id_ed25519, id_ecdsa or id_rsa when $null.", "SshKeyPath", config.SshKeyPath);

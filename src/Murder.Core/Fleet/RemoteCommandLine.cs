@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Text;
 
@@ -36,14 +38,77 @@ public static class RemoteCommandLine
     public static string Build(string pwshPath, string script)
     {
         ArgumentNullException.ThrowIfNull(script);
-        string? problem = CheckExecutable(pwshPath);
-        if (problem is not null)
+        string executable = Executable(pwshPath, "RemotePwshPath");
+        return executable + " -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand " + Encode(script);
+    }
+
+    /// <summary>
+    /// DOTNET AGENT Invoke-MurderPeer -Remote BASE64: the module's agent run directly by the host's
+    /// dotnet, its arguments (<see cref="EncodeAgentArguments"/>) in Base64, so again nothing but the
+    /// two checked paths reaches the remote shell.
+    /// </summary>
+    public static string BuildAgent(string dotnetPath, string agentPath, IEnumerable<KeyValuePair<string, object?>> arguments)
+    {
+        return Executable(dotnetPath, "RemoteDotnetPath") + " " + Executable(agentPath, "RemoteMurderPath") + " " + AgentRemoteCommand + " " + AgentRemoteParameter + " " + EncodeAgentArguments(arguments);
+    }
+
+    /// <summary>The agent's command and parameter for a peer run over SSH.</summary>
+    public const string AgentRemoteCommand = "Invoke-MurderPeer";
+
+    /// <summary>The parameter that carries the encoded arguments.</summary>
+    public const string AgentRemoteParameter = "-Remote";
+
+    /// <summary>
+    /// Base64 of "-Name NUL value NUL ..." in UTF-8: NUL cannot occur in a path or a tag, and Base64
+    /// holds no character any shell treats specially. Switches and booleans become True/False.
+    /// </summary>
+    public static string EncodeAgentArguments(IEnumerable<KeyValuePair<string, object?>> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var parts = new List<string>();
+        foreach (KeyValuePair<string, object?> argument in arguments)
         {
-            throw new MurderException("InvalidConfiguration", MurderErrorCategory.InvalidArgument, $"RemotePwshPath '{pwshPath}' is not valid: {problem}.") { TargetObject = pwshPath };
+            if (argument.Value is null)
+            {
+                continue;
+            }
+
+            string value = Convert.ToString(argument.Value, CultureInfo.InvariantCulture) ?? string.Empty;
+            if (argument.Key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new MurderException("InvalidArgument", MurderErrorCategory.InvalidArgument, $"The value of -{argument.Key} contains a NUL character.");
+            }
+
+            parts.Add("-" + argument.Key);
+            parts.Add(value);
         }
 
-        string executable = pwshPath.Contains(' ', StringComparison.Ordinal) ? "\"" + pwshPath + "\"" : pwshPath;
-        return executable + " -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand " + Encode(script);
+        return Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Join('\0', parts)));
+    }
+
+    /// <summary>The "-Name value ..." arguments encoded by <see cref="EncodeAgentArguments"/>.</summary>
+    public static string[] DecodeAgentArguments(string encoded)
+    {
+        try
+        {
+            string text = Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+            return text.Length == 0 ? Array.Empty<string>() : text.Split('\0');
+        }
+        catch (FormatException error)
+        {
+            throw new MurderException("AgentUsage", MurderErrorCategory.InvalidArgument, "The agent's -Remote arguments are not valid Base64.", error);
+        }
+    }
+
+    private static string Executable(string path, string key)
+    {
+        string? problem = CheckExecutable(path);
+        if (problem is not null)
+        {
+            throw new MurderException("InvalidConfiguration", MurderErrorCategory.InvalidArgument, $"{key} '{path}' is not valid: {problem}.") { TargetObject = path };
+        }
+
+        return path.Contains(' ', StringComparison.Ordinal) ? "\"" + path + "\"" : path;
     }
 
     /// <summary>The -EncodedCommand form of a script.</summary>

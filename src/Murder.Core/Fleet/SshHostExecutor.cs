@@ -70,11 +70,33 @@ public sealed class SshHostExecutor : IHostExecutor
     }
 
     /// <inheritdoc/>
-    public async Task<RemoteRunResult> RunScriptAsync(string script, Action<string> onLine, CancellationToken cancellationToken)
+    public Task<RemoteRunResult> RunScriptAsync(string script, Action<string> onLine, CancellationToken cancellationToken) =>
+        RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, script), onLine, cancellationToken);
+
+    /// <summary>
+    /// Runs Invoke-MurderPeer in the host's agent directly (no PowerShell start-up on the peer) when
+    /// the settings name a dotnet host, and <paramref name="fallbackScript"/> in PowerShell where
+    /// the agent cannot start there (no dotnet, no .NET 8+ runtime): one command line, `AGENT || PWSH`,
+    /// read alike by sh, cmd.exe and PowerShell. The agent exits 0 once it has reported, errors
+    /// included, so the fallback runs only when it could not run at all.
+    /// </summary>
+    public Task<RemoteRunResult> RunPeerAsync(string remoteMurderPath, IEnumerable<KeyValuePair<string, object?>> arguments, string fallbackScript, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        string pwsh = RemoteCommandLine.Build(_settings.PwshPath, fallbackScript);
+        if (_settings.DotnetPath is not string dotnet)
+        {
+            return RunCommandLineAsync(pwsh, onLine, cancellationToken);
+        }
+
+        string agent = RemotePath.Combine(RemotePath.Combine(remoteMurderPath, "bin"), "Murder.Agent.dll");
+        return RunCommandLineAsync(RemoteCommandLine.BuildAgent(dotnet, agent, arguments) + " || " + pwsh, onLine, cancellationToken);
+    }
+
+    private async Task<RemoteRunResult> RunCommandLineAsync(string commandLine, Action<string> onLine, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onLine);
         SshClient client = _client ?? throw new ObjectDisposedException(nameof(SshHostExecutor));
-        using SshCommand command = client.CreateCommand(RemoteCommandLine.Build(_settings.PwshPath, script));
+        using SshCommand command = client.CreateCommand(commandLine);
         try
         {
             await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);

@@ -23,4 +23,7 @@ public sealed record SshSettings
 
     /// <summary>The PowerShell 7 executable on the hosts.</summary>
     public string PwshPath { get; init; } = "pwsh";
+
+    /// <summary>The dotnet host that runs the agent directly; null to always use <see cref="PwshPath"/>.</summary>
+    public string? DotnetPath { get; init; } = "dotnet";
 }

@@ -23,6 +23,9 @@ public class FleetConfigurationTests
         FleetConfiguration config = From();
         Assert.Equal(8998, config.TrackerPort);
         Assert.Equal("pwsh", config.RemotePwshPath);
+        Assert.Equal("dotnet", config.RemoteDotnetPath);
+        Assert.Null(From(("RemoteDotnetPath", null)).RemoteDotnetPath);
+        Assert.Equal("/opt/dotnet/dotnet", From(("RemoteDotnetPath", "/opt/dotnet/dotnet")).RemoteDotnetPath);
         Assert.Equal("/tmp", config.TempPath);
         Assert.Equal(22, config.SshPort);
         Assert.Equal(32, config.ThrottleLimit);
@@ -57,6 +60,8 @@ public class FleetConfigurationTests
     [InlineData("DefaultTag", "a/b", "DefaultTag")]
     [InlineData("RemotePwshPath", "pwsh; rm -rf /", "RemotePwshPath")]
     [InlineData("RemotePwshPath", "$(evil)", "RemotePwshPath")]
+    [InlineData("RemoteDotnetPath", "dotnet && reboot", "RemoteDotnetPath")]
+    [InlineData("RemoteDotnetPath", 5, "RemoteDotnetPath")]
     [InlineData("SeederHost", "bad host", "SeederHost")]
     [InlineData("HostSuffix", ".a;b", "HostSuffix")]
     [InlineData("User", "-oProxyCommand=x", "User")]

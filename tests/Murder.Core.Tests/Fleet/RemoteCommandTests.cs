@@ -43,6 +43,45 @@ public class RemoteCommandTests
         Assert.StartsWith("\"C:\\Program Files\\PowerShell\\7\\pwsh.exe\" -NoProfile", RemoteCommandLine.Build(@"C:\Program Files\PowerShell\7\pwsh.exe", script), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_agent_line_carries_its_arguments_only_as_Base64_and_they_decode_to_the_same_values()
+    {
+        var arguments = new List<KeyValuePair<string, object?>>
+        {
+            new("Tag", "Release-1"),
+            new("DestinationPath", "/srv/rel eases/$(reboot)'\"`;|&"),
+            new("SeedSeconds", 45),
+            new("UnsafePleaseDelete", true),
+            new("Nothing", null),
+        };
+        string line = RemoteCommandLine.BuildAgent("/usr/bin/dotnet", "/usr/local/murder/bin/Murder.Agent.dll", arguments);
+        string prefix = "/usr/bin/dotnet /usr/local/murder/bin/Murder.Agent.dll Invoke-MurderPeer -Remote ";
+        Assert.StartsWith(prefix, line, StringComparison.Ordinal);
+        string encoded = line[prefix.Length..];
+        Assert.All(encoded, c => Assert.True(char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=', $"'{c}' in the Base64 part"));
+        Assert.Equal(
+            new[] { "-Tag", "Release-1", "-DestinationPath", "/srv/rel eases/$(reboot)'\"`;|&", "-SeedSeconds", "45", "-UnsafePleaseDelete", "True" },
+            RemoteCommandLine.DecodeAgentArguments(encoded));
+        Assert.StartsWith("\"C:\\Program Files\\dotnet\\dotnet.exe\" \"C:\\Murder Module\\bin\\Murder.Agent.dll\" Invoke-MurderPeer", RemoteCommandLine.BuildAgent(@"C:\Program Files\dotnet\dotnet.exe", @"C:\Murder Module\bin\Murder.Agent.dll", arguments), StringComparison.Ordinal);
+        Assert.Equal("InvalidConfiguration", Assert.Throws<MurderException>(() => RemoteCommandLine.BuildAgent("dotnet;reboot", "/a.dll", arguments)).ErrorId);
+        Assert.Equal("InvalidConfiguration", Assert.Throws<MurderException>(() => RemoteCommandLine.BuildAgent("dotnet", "/srv/$(x)/a.dll", arguments)).ErrorId);
+        Assert.Equal("AgentUsage", Assert.Throws<MurderException>(() => RemoteCommandLine.DecodeAgentArguments("not base64!")).ErrorId);
+    }
+
+    [Fact]
+    public void A_peer_status_line_decodes_to_the_agents_final_status()
+    {
+        var status = Murder.Core.Deployment.PeerStatus.Failed(new MurderException("DestinationNotEmpty", MurderErrorCategory.ResourceExists, "'/srv/x' is not empty."));
+        string line = RemoteScript.LinePrefix + "PEER " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Murder.Core.Deployment.PeerStatusFile.ToJson(status)));
+        RemoteLine? parsed = RemoteLine.TryParse(line);
+        Assert.NotNull(parsed);
+        Assert.Equal(RemoteLineKind.PeerStatus, parsed.Kind);
+        Murder.Core.Deployment.PeerStatus? decoded = Murder.Core.Deployment.PeerStatusFile.FromJson(parsed.Text);
+        Assert.Equal("DestinationNotEmpty", decoded?.ToException()?.ErrorId);
+        Assert.Equal(MurderErrorCategory.ResourceExists, decoded?.ToException()?.Category);
+        Assert.Null(Murder.Core.Deployment.PeerStatusFile.FromJson("{not json"));
+    }
+
     [Theory]
     [InlineData("pwsh; reboot")]
     [InlineData("pwsh$(x)")]

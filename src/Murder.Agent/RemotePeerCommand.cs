@@ -1,0 +1,105 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Murder.Core;
+using Murder.Core.Deployment;
+using Murder.Core.Fleet;
+using Murder.Core.Hosting;
+using Murder.Core.Swarm;
+
+namespace Murder.Agent;
+
+/// <summary>
+/// Invoke-MurderPeer run over SSH by a control machine, with no PowerShell on the peer:
+/// `dotnet Murder.Agent.dll Invoke-MurderPeer -Remote BASE64`. This process checks the request,
+/// starts the peer run in a second, detached agent (which keeps seeding after this one has
+/// answered, so the SSH command can end), follows it, and answers in the result lines of
+/// <see cref="RemoteScript"/>: PEER (the final status as JSON) or ERROR, then END. It exits 0
+/// once it has answered, errors included; a non-zero exit means it could not run at all, and the
+/// command line then falls back to PowerShell.
+/// </summary>
+internal static class RemotePeerCommand
+{
+    public static Task<int> RunAsync(BackgroundProcessStore store, string encoded, CancellationToken stopping)
+    {
+        try
+        {
+            AgentArguments arguments = AgentArguments.Parse([RemoteCommandLine.AgentRemoteCommand, .. RemoteCommandLine.DecodeAgentArguments(encoded)]);
+            int seedSeconds = InRange(arguments, "SeedSeconds", PeerRunRequest.DefaultSeedSeconds, 0, 86_400);
+            var request = new PeerRunRequest
+            {
+                Tag = arguments.Require("Tag"),
+                TorrentPath = FullPath(arguments.Require("TorrentPath")),
+                TempPath = FullPath(arguments.Require("TempPath")),
+                DestinationPath = FullPath(arguments.Require("DestinationPath")),
+                NoTagDirectory = arguments.GetBool("NoTagDirectory"),
+                ReplaceExisting = arguments.GetBool("UnsafePleaseDelete"),
+                StallTimeout = TimeSpan.FromSeconds(InRange(arguments, "StallTimeoutSeconds", PeerRunRequest.DefaultStallTimeoutSeconds, 5, 86_400)),
+                Swarm = new SwarmSettings { ListenPort = InRange(arguments, "Port", 0, 0, 65_535) },
+            };
+            PeerRun.Prepare(request);
+            var agent = new AgentHost(Environment.ProcessPath ?? "dotnet", typeof(RemotePeerCommand).Assembly.Location);
+            PeerStatus final = AgentPeerRun.Run(store, agent, request, seedSeconds, DateTime.UtcNow, _ => { }, stopping);
+            Send("PEER", PeerStatusFile.ToJson(final));
+        }
+        catch (MurderException error)
+        {
+            SendError(error.ErrorId, error.Category.ToString(), error.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            SendError("PeerStopped", nameof(MurderErrorCategory.OperationStopped), "The download was stopped; what was downloaded is kept and resumed on the next run.");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            SendError("RemoteCommandFailed", nameof(MurderErrorCategory.NotSpecified), error.Message);
+        }
+
+        Send("END", string.Empty);
+        return Task.FromResult(0);
+    }
+
+    private static int InRange(AgentArguments arguments, string name, int fallback, int minimum, int maximum)
+    {
+        int value = arguments.GetInt(name, fallback);
+        return value >= minimum && value <= maximum
+            ? value
+            : throw new MurderException("InvalidArgument", MurderErrorCategory.InvalidArgument, $"-{name} {value} is outside {minimum} to {maximum}.");
+    }
+
+    /// <summary>A path as the remote PowerShell would resolve it: ~ is the home directory, relative paths start there.</summary>
+    private static string FullPath(string path)
+    {
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal))
+        {
+            path = Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[1..].TrimStart('/', '\\'));
+        }
+
+        return Path.GetFullPath(path);
+    }
+
+    private static void SendError(string errorId, string category, string message)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("ErrorId", errorId);
+            json.WriteString("Category", category);
+            json.WriteString("Message", message);
+            json.WriteEndObject();
+        }
+
+        Send("ERROR", Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void Send(string kind, string text)
+    {
+        Console.Out.WriteLine(RemoteScript.LinePrefix + kind + " " + Convert.ToBase64String(Encoding.UTF8.GetBytes(text)));
+        Console.Out.Flush();
+    }
+}

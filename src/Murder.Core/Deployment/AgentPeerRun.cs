@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using Murder.Core.Hosting;
+
+namespace Murder.Core.Deployment;
+
+/// <summary>
+/// A peer run in the module's agent, followed from another process: Invoke-MurderPeer in a
+/// PowerShell session, or the agent itself when a control machine runs a peer over SSH. The agent
+/// downloads, verifies and extracts, writes its progress and its result (or error) to a status
+/// file, then keeps seeding from the same process and port. While the run works it follows the
+/// process that started it: if that ends (Ctrl+C, a dropped SSH session), the run stops and keeps
+/// what was downloaded for a resume.
+/// </summary>
+public static class AgentPeerRun
+{
+    /// <summary>The agent command that runs a peer.</summary>
+    public const string Command = "Invoke-MurderPeer";
+
+    // How often the status file is looked at; the agent writes it at most twice a second.
+    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Starts the agent for <paramref name="request"/> and waits for its final status, passing every
+    /// new status to <paramref name="onStatus"/>. Cancelling kills the agent (what it downloaded is kept).
+    /// </summary>
+    /// <param name="store">Murder's state directory (records, logs, the status file).</param>
+    /// <param name="agent">The agent and the dotnet host that runs it.</param>
+    /// <param name="request">What to fetch and where to extract it (already validated).</param>
+    /// <param name="seedSeconds">How long to keep seeding once the artifact is verified.</param>
+    /// <param name="invokedAtUtc">When the user's command began (the agent logs its start-up delay).</param>
+    /// <param name="onStatus">Receives each status the agent writes.</param>
+    /// <param name="cancellation">Stops the run.</param>
+    public static PeerStatus Run(BackgroundProcessStore store, AgentHost agent, PeerRunRequest request, int seedSeconds, DateTime invokedAtUtc, Action<PeerStatus> onStatus, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(agent);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(onStatus);
+        int port = request.Swarm.ListenPort != 0 ? request.Swarm.ListenPort : FreePort.Pick();
+        string name = SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port);
+        string statusPath = Path.Combine(store.LogDirectory, SeedingProcess.PeerKind + "-" + name + ".status.json");
+        string logPath = store.LogPath(SeedingProcess.PeerKind, name);
+        var parameters = new List<KeyValuePair<string, object?>>
+        {
+            new("Tag", request.Tag),
+            new("TorrentPath", request.TorrentPath),
+            new("TempPath", request.TempPath),
+            new("DestinationPath", request.DestinationPath),
+            new("NoTagDirectory", request.NoTagDirectory),
+            new("UnsafePleaseDelete", request.ReplaceExisting),
+            new("StallTimeoutSeconds", (int)request.StallTimeout.TotalSeconds),
+            new("Port", port),
+            new("SeedSeconds", seedSeconds),
+            new("StatusPath", statusPath),
+            new("ParentProcessId", Environment.ProcessId),
+            new("InvokedAtUtcTicks", invokedAtUtc.Ticks),
+        };
+        Directory.CreateDirectory(store.LogDirectory);
+        File.Delete(statusPath);
+        PeerStatus? status = null;
+        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, parameters, logPath), logPath, null);
+        try
+        {
+            // The file is read again only once it has changed (one stat per tick, no parse).
+            DateTime seen = default;
+            while (true)
+            {
+                DateTime changed = File.GetLastWriteTimeUtc(statusPath);
+                if (changed != seen && PeerStatusFile.Read(statusPath) is PeerStatus read)
+                {
+                    // A file that could not be read this time (being replaced) is tried again.
+                    seen = changed;
+                    status = read;
+                    onStatus(read);
+                }
+
+                if (status is { IsFinal: true })
+                {
+                    return status;
+                }
+
+                if (child.HasExited)
+                {
+                    // It may have written its last word just before exiting.
+                    status = PeerStatusFile.Read(statusPath) ?? status;
+                    return status is { IsFinal: true } ? status : throw DetachedProcess.ChildFailed(SeedingProcess.PeerKind, name, logPath);
+                }
+
+                if (cancellation.WaitHandle.WaitOne(StatusPollInterval))
+                {
+                    DetachedProcess.Kill(child);
+                    cancellation.ThrowIfCancellationRequested();
+                }
+            }
+        }
+        finally
+        {
+            if (status is { IsFinal: true })
+            {
+                File.Delete(statusPath);
+            }
+        }
+    }
+}
