@@ -23,7 +23,10 @@ param(
     [ValidateRange(1, 200)] [int] $Peers = 16,
     [ValidateRange(1, 8192)] [int] $SizeMB = 256,
     [ValidateRange(1, 10000)] [int] $RateMbit = 100,
-    [ValidateSet('murder', 'libtorrent-default', 'libtorrent-high_performance_seed')]
+    # murder: a fleet deploy (one control session, Invoke-MurderPeer -ComputerName over SSH to every
+    # peer host, each host's agent doing the work); murder-local: Invoke-MurderPeer in a PowerShell
+    # started on each peer (what a deploy cost before the agent ran peers over SSH).
+    [ValidateSet('murder', 'murder-local', 'libtorrent-default', 'libtorrent-high_performance_seed')]
     [string[]] $Engines = @('murder', 'libtorrent-default', 'libtorrent-high_performance_seed'),
     # Per engine run; 0: 5 x T_min + 90 s.
     [int] $TimeoutSeconds = 0,
@@ -54,6 +57,8 @@ function Install-Prerequisites {
     if (-not (Test-Path /usr/bin/time)) { $missing += 'time' }
     if (-not (Get-Command timeout -ErrorAction Ignore)) { $missing += 'coreutils' }
     if (-not (Test-Path $Python)) { $missing += 'python3' }
+    if (-not (Test-Path /usr/sbin/sshd)) { $missing += 'openssh-server' }
+    if (-not (Get-Command ssh-keygen -ErrorAction Ignore)) { $missing += 'openssh-client' }
     & $Python -c 'import libtorrent' 2>$null
     if ($LASTEXITCODE -ne 0) { $missing += 'python3-libtorrent' }
     if ($missing) {
@@ -141,11 +146,12 @@ function Get-HostCpuSeconds([string] $Name, [string] $Directory) {
     # Process CPU (user + system), not the cgroup's cpuacct: that also charges the softirq work of
     # the virtual network (veth, bridge, tbf) to whichever task happened to be running.
     # Exited main process: GNU time's record. Still running (lingering seeders): /proc/PID/stat.
-    $seconds = 0.0
+    $user = 0.0
+    $system = 0.0
     $file = Join-Path $Directory 'time.txt'
     if (Test-Path $file) {
         $line = Get-Content $file | Where-Object { $_ -match '^\S+ \S+ \S+ \d+$' } | Select-Object -Last 1
-        if ($line) { $parts = $line -split ' '; $seconds += [double]$parts[1] + [double]$parts[2] }
+        if ($line) { $parts = $line -split ' '; $user += [double]$parts[1]; $system += [double]$parts[2] }
     }
     $procs = Join-Path $CgroupRoot "$Name/cgroup.procs"
     if (Test-Path $procs) {
@@ -155,17 +161,31 @@ function Get-HostCpuSeconds([string] $Name, [string] $Directory) {
             $comm = $stat.Substring($stat.IndexOf('(') + 1, $stat.LastIndexOf(')') - $stat.IndexOf('(') - 1)
             if ($comm -in 'timeout', 'time', 'sh') { continue }
             $fields = $stat.Substring($stat.LastIndexOf(')') + 2) -split ' '
-            $seconds += ([double]$fields[11] + [double]$fields[12]) / 100 # utime, stime in clock ticks
+            # utime, stime, and cutime, cstime of the children it reaped (an sshd's finished sessions), in clock ticks
+            $user += ([double]$fields[11] + [double]$fields[13]) / 100
+            $system += ([double]$fields[12] + [double]$fields[14]) / 100
         }
     }
-    $seconds
+    [pscustomobject]@{ User = $user; System = $system; Total = $user + $system }
 }
 
-function Get-PeakMegabytes([string] $Directory) {
+function Get-PeakMegabytes([string] $Name, [string] $Directory) {
+    # The exited main process (GNU time), and every process still running in the host's cgroup
+    # (VmHWM: a detached agent is no child that GNU time waits for).
+    $peak = $null
     $file = Join-Path $Directory 'time.txt'
-    if (-not (Test-Path $file)) { return $null }
-    $line = Get-Content $file | Where-Object { $_ -match '^\S+ \S+ \S+ \d+$' } | Select-Object -Last 1
-    if ($line) { [double]($line -split ' ')[3] / 1024 } else { $null }
+    if (Test-Path $file) {
+        $line = Get-Content $file | Where-Object { $_ -match '^\S+ \S+ \S+ \d+$' } | Select-Object -Last 1
+        if ($line) { $peak = [double]($line -split ' ')[3] / 1024 }
+    }
+    $procs = Join-Path $CgroupRoot "$Name/cgroup.procs"
+    if (Test-Path $procs) {
+        foreach ($id in Get-Content $procs) {
+            $hwm = Get-Content "/proc/$id/status" -ErrorAction Ignore | Where-Object { $_ -like 'VmHWM:*' } | Select-Object -First 1
+            if ($hwm -match '(\d+)\s*kB') { $mb = [double]$Matches[1] / 1024; if ($null -eq $peak -or $mb -gt $peak) { $peak = $mb } }
+        }
+    }
+    $peak
 }
 
 function Read-Json([string] $Path) {
@@ -177,6 +197,61 @@ function Wait-Until([scriptblock] $Condition, [double] $Seconds, [string] $What)
     while (-not (& $Condition)) {
         if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $Seconds s waiting for $What." }
         Start-Sleep -Milliseconds 100
+    }
+}
+
+function New-FleetKeys($Addresses) {
+    # What a fleet deploy needs once: a client key, a host key per peer, known_hosts, murder.psd1.
+    $sshPath = New-Item -ItemType Directory (Join-Path $WorkPath 'ssh') -Force | Select-Object -ExpandProperty FullName
+    if (-not (Test-Path /run/sshd)) { New-Item -ItemType Directory /run/sshd | Out-Null; $script:CreatedRunSshd = $true }
+    $clientKey = Join-Path $sshPath 'client_ed25519'
+    Invoke-Native ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'murder-bench', '-f', $clientKey) | Out-Null
+    $known = foreach ($name in @($Addresses.Keys | Where-Object { $_ -like 'p*' })) {
+        $hostKey = Join-Path $sshPath "$name-host_ed25519"
+        Invoke-Native ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', "murder-bench-$name", '-f', $hostKey) | Out-Null
+        "$($Addresses[$name]) $((Get-Content -Raw "$hostKey.pub").Trim())"
+    }
+    $knownHosts = Join-Path $sshPath 'known_hosts'
+    Set-Content -LiteralPath $knownHosts -Value $known
+    # Where the agent cannot start, the hosts fall back to this same PowerShell.
+    $wrapper = Join-Path $sshPath 'pwsh.sh'
+    Set-Content -LiteralPath $wrapper -Value "#!/bin/sh`nexec '$((Get-Process -Id $PID).Path)' '$([System.Reflection.Assembly]::GetEntryAssembly().Location)' `"`$@`"`n"
+    Invoke-Native chmod @('755', $wrapper) | Out-Null
+    $config = Join-Path $sshPath 'murder.psd1'
+    Set-Content -LiteralPath $config -Value @"
+@{
+    User                  = 'root'
+    RemoteMurderPath      = '/srv/murder'
+    RemotePwshPath        = '$wrapper'
+    RemoteDotnetPath      = 'dotnet'
+    TempPath              = '/srv/tmp'
+    SshKeyPath            = '$clientKey'
+    KnownHostsPath        = '$knownHosts'
+    ConnectTimeoutSeconds = 30
+    ThrottleLimit         = $([Math]::Max(32, $Peers))
+}
+"@
+    [pscustomobject]@{ Path = $sshPath; ClientKey = $clientKey; ConfigPath = $config }
+}
+
+function Start-FleetHosts([string[]] $Names, $Addresses, $Directories, [int] $Seconds) {
+    # Each peer host: the module under its own /srv (a bind mount in its own mount namespace, so
+    # every host has its own /srv/murder, /srv/tmp, /srv/state and /srv/releases) and an sshd.
+    foreach ($name in $Names) {
+        $srv = Join-Path $Directories[$name] 'srv'
+        foreach ($sub in 'tmp', 'state', 'releases') { New-Item -ItemType Directory (Join-Path $srv $sub) -Force | Out-Null }
+        Copy-Item -Recurse (Split-Path $ModulePath) (Join-Path $srv 'murder')
+        $config = Join-Path $Directories[$name] 'sshd_config'
+        Set-Content -LiteralPath $config -Value @(
+            "ListenAddress $($Addresses[$name])", 'Port 22', "HostKey $(Join-Path $FleetKeys.Path "$name-host_ed25519")", 'PidFile none', 'UsePAM no',
+            'PermitRootLogin prohibit-password', 'PubkeyAuthentication yes', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
+            "AuthorizedKeysFile $($FleetKeys.ClientKey).pub", 'StrictModes no', 'MaxStartups 100', 'SetEnv MURDER_STATE_DIR=/srv/state', 'Subsystem sftp internal-sftp')
+        Start-BenchProcess $name $Directories[$name] @('unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+            'mount --bind "$1" /srv && exec /usr/sbin/sshd -D -e -f "$2"', 'murder-host', $srv, $config) $Seconds | Out-Null
+    }
+    $probe = 'import socket, sys; socket.create_connection((sys.argv[1], 22), 1).close()'
+    foreach ($name in $Names) {
+        Wait-Until { $null = & ip netns exec "${Prefix}ctl" $Python -c $probe $Addresses[$name] 2>$null; $LASTEXITCODE -eq 0 } 60 "sshd on $name"
     }
 }
 
@@ -197,7 +272,7 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
 
     # The seeder.
     $seedResult = Join-Path $dirs['seed'] 'result.json'
-    if ($Engine -eq 'murder') {
+    if ($Engine -like 'murder*') {
         $command = $pwsh + @((Join-Path $PSScriptRoot 'murder_seed.ps1'), '-ModulePath', $ModulePath, '-TorrentPath', $Torrent.TorrentPath, '-ArtifactPath', $Torrent.ArtifactPath, '-Port', '6881', '-ResultPath', $seedResult, '-StopFile', $stopFile, '-TimeoutSeconds', "$Seconds")
     }
     else {
@@ -208,10 +283,24 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
 
     # The peers, started together.
     $peerNames = @($Addresses.Keys | Where-Object { $_ -like 'p*' })
-    $start = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
-    foreach ($name in $peerNames) {
+    if ($Engine -eq 'murder') {
+        # A fleet deploy: sshd on every peer host, then one control session runs Invoke-MurderPeer
+        # -ComputerName against all of them; the clock starts when that command begins.
+        Start-FleetHosts $peerNames $Addresses $dirs $Seconds
+        $startPath = Join-Path $dirs['ctl'] 'start.json'
+        $command = $pwsh + @((Join-Path $PSScriptRoot 'murder_fleet.ps1'), '-ModulePath', $ModulePath, '-ConfigPath', $FleetKeys.ConfigPath, '-TorrentPath', $Torrent.TorrentPath,
+            '-Hosts', (($peerNames | ForEach-Object { "$_=$($Addresses[$_])" }) -join ','), '-ResultDirectories', (($peerNames | ForEach-Object { "$_=$($dirs[$_])" }) -join ','),
+            '-StartPath', $startPath, '-SeedSeconds', "$Seconds")
+        Start-BenchProcess 'ctl' $dirs['ctl'] $command $Seconds (& $stateEnv 'ctl') | Out-Null
+        Wait-Until { Read-Json $startPath } 120 'the control session to begin'
+        $start = (Read-Json $startPath).startedAt
+    }
+    else {
+        $start = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
+    }
+    foreach ($name in $(if ($Engine -eq 'murder') { @() } else { $peerNames })) {
         $result = Join-Path $dirs[$name] 'result.json'
-        if ($Engine -eq 'murder') {
+        if ($Engine -eq 'murder-local') {
             $command = $pwsh + @((Join-Path $PSScriptRoot 'murder_peer.ps1'), '-ModulePath', $ModulePath, '-TorrentPath', $Torrent.TorrentPath, '-HostPath', $dirs[$name], '-ResultPath', $result, '-SeedSeconds', "$Seconds")
         }
         else {
@@ -228,13 +317,16 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
     New-Item -ItemType File $stopFile -Force | Out-Null
     $stopWait = [DateTime]::UtcNow.AddSeconds(15)
     while ([DateTime]::UtcNow -lt $stopWait -and -not (Read-Json $seedResult)) { Start-Sleep -Milliseconds 200 }
-    # libtorrent peers and both seeders exit on the stop file; wait for them (GNU time then records them).
+    # libtorrent peers, both seeders and the control session exit by themselves; wait for them
+    # (GNU time then records them). A fleet's peer hosts keep their sshd until the end.
+    $mains = @('seed') + $(if ($Engine -eq 'murder') { @('ctl') } else { $peerNames })
     $mainsDone = [DateTime]::UtcNow.AddSeconds(15)
-    while ([DateTime]::UtcNow -lt $mainsDone -and @($Addresses.Keys | Where-Object { $_ -ne 'tracker' -and -not (Test-Path (Join-Path $dirs[$_] 'time.txt')) }).Count -gt 0) {
+    while ([DateTime]::UtcNow -lt $mainsDone -and @($mains | Where-Object { -not (Test-Path (Join-Path $dirs[$_] 'time.txt')) }).Count -gt 0) {
         Start-Sleep -Milliseconds 200
     }
     $cpu = @{}
-    foreach ($name in $Addresses.Keys) { $cpu[$name] = Get-HostCpuSeconds $name $dirs[$name] }
+    $peaks = @{}
+    foreach ($name in $Addresses.Keys) { $cpu[$name] = Get-HostCpuSeconds $name $dirs[$name]; $peaks[$name] = Get-PeakMegabytes $name $dirs[$name] }
     Stop-BenchProcesses
     Start-Sleep -Milliseconds 300
 
@@ -247,8 +339,9 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
             FirstPieceFromEngineStart = if ($r -and $r.firstPieceAt) { $r.firstPieceAt - $r.startedAt } else { $null }
             EngineStarted = if ($r) { $r.startedAt - $start } else { $null }
             Received      = if ($r) { [long]$r.received } else { 0 }
-            CpuSeconds    = $cpu[$name]
-            PeakMB        = Get-PeakMegabytes $dirs[$name]
+            CpuSeconds    = $cpu[$name].Total
+            SystemSeconds = $cpu[$name].System
+            PeakMB        = $peaks[$name]
         }
     }
     $seed = Read-Json $seedResult
@@ -257,8 +350,9 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
         TimedOut       = $timedOut
         Peers          = @($peerResults)
         SeederUploaded = if ($seed) { [long]$seed.uploaded } else { $null }
-        SeederCpu      = $cpu['seed']
-        SeederPeakMB   = Get-PeakMegabytes $dirs['seed']
+        SeederCpu      = $cpu['seed'].Total
+        SeederPeakMB   = $peaks['seed']
+        ControlCpu     = if ($Engine -eq 'murder') { $cpu['ctl'].Total } else { $null }
         Elapsed        = $allDone - $start
     }
 }
@@ -268,6 +362,7 @@ function Format-Summary($Run, [long] $F, [double] $TMin) {
     $last = if ($completed.Count -eq $Run.Peers.Count) { ($completed | Measure-Object Completed -Maximum).Maximum } else { $null }
     $received = ($Run.Peers | Measure-Object Received -Sum).Sum
     $cpu = ($Run.Peers | Measure-Object CpuSeconds -Sum).Sum
+    $systemCpu = ($Run.Peers | Measure-Object SystemSeconds -Sum).Sum
     $sorted = @($completed | Sort-Object Completed)
     [pscustomobject]@{
         Engine          = $Run.Engine
@@ -283,8 +378,10 @@ function Format-Summary($Run, [long] $F, [double] $TMin) {
         EngineStartMax  = ($Run.Peers | Measure-Object EngineStarted -Maximum).Maximum
         PeerCpuSeconds  = $cpu
         CpuSecondsPerGB = if ($received) { $cpu / ($received / 1e9) } else { $null }
+        SystemShare     = if ($cpu) { $systemCpu / $cpu } else { $null }
         PeerPeakMBMax   = ($Run.Peers | Measure-Object PeakMB -Maximum).Maximum
         SeederCpu       = $Run.SeederCpu
+        ControlCpu      = $Run.ControlCpu
     }
 }
 
@@ -300,6 +397,8 @@ if (-not (Test-Path $ModulePath)) {
 
 $F = 0L
 $TMin = 0.0
+$CreatedRunSshd = $false
+$FleetKeys = $null
 try {
     if (Test-Path $WorkPath) { Remove-Item -Recurse -Force $WorkPath }
     New-Item -ItemType Directory $WorkPath | Out-Null
@@ -308,8 +407,9 @@ try {
     $ModulePath = Join-Path $WorkPath "module/Murder/$(Split-Path -Leaf $ModulePath)"
     New-Item -ItemType Directory $CgroupRoot -Force | Out-Null
 
-    $hosts = @('tracker', 'seed') + @(1..$Peers | ForEach-Object { 'p{0:D2}' -f $_ })
+    $hosts = @('tracker', 'seed', 'ctl') + @(1..$Peers | ForEach-Object { 'p{0:D2}' -f $_ })
     $addresses = New-BenchNetwork $hosts
+    if ($Engines -contains 'murder') { $FleetKeys = New-FleetKeys $addresses }
     $trackerAddress = $addresses['tracker']
 
     # The artifact: incompressible content packed by New-MurderTorrent, so F is the size asked for.
@@ -341,12 +441,13 @@ try {
         Write-Host ("  {0}: last {1:N2} s ({2:N2} x T_min), {3} finished" -f $engine, $summary.LastCompletion, $summary.LastOverTMin, $summary.Finished)
         # Free the disk before the next engine.
         Get-ChildItem (Join-Path $WorkPath $engine) -Directory | Where-Object Name -like 'p*' |
-            ForEach-Object { Remove-Item -Recurse -Force (Join-Path $_.FullName 'dest'), (Join-Path $_.FullName 'temp'), (Join-Path $_.FullName 'Bench.tgz') -ErrorAction Ignore }
+            ForEach-Object { Remove-Item -Recurse -Force (Join-Path $_.FullName 'dest'), (Join-Path $_.FullName 'temp'), (Join-Path $_.FullName 'Bench.tgz'), (Join-Path $_.FullName 'srv/tmp'), (Join-Path $_.FullName 'srv/releases'), (Join-Path $_.FullName 'srv/murder') -ErrorAction Ignore }
         [pscustomobject]@{ Run = $run; Summary = $summary }
     }
 }
 finally {
     Remove-BenchNetwork
+    if ($CreatedRunSshd) { Remove-Item -LiteralPath /run/sshd -Recurse -Force -ErrorAction Ignore }
 }
 
 $summaries = @($runs | ForEach-Object Summary)
@@ -362,8 +463,10 @@ $rows = [ordered]@{
     'First piece s (engine)'   = { param($s) '{0:N2}' -f $s.FirstPieceFromEngineMax }
     'Engine start s'           = { param($s) '{0:N2}' -f $s.EngineStartMax }
     'Peer CPU s per GB'        = { param($s) '{0:N2}' -f $s.CpuSecondsPerGB }
+    'of it in the kernel'      = { param($s) '{0:P0}' -f $s.SystemShare }
     'Peak RSS MB (peer)'       = { param($s) '{0:N0}' -f $s.PeerPeakMBMax }
     'Seeder CPU s'             = { param($s) '{0:N2}' -f $s.SeederCpu }
+    'Control session CPU s'    = { param($s) if ($null -ne $s.ControlCpu) { '{0:N2}' -f $s.ControlCpu } else { '-' } }
     'Peers finished'           = { param($s) $s.Finished }
 }
 Write-Host ("`nN={0}  F={1:N0} B  C={2} Mbit/s  T_min=F/C={3:N2} s  ({4} CPUs, {5})" -f $Peers, $F, $RateMbit, $TMin, [Environment]::ProcessorCount, ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', ''))
@@ -372,7 +475,7 @@ foreach ($row in $rows.GetEnumerator()) {
     $lines += "| $($row.Key) | " + (($summaries | ForEach-Object { & $row.Value $_ }) -join ' | ') + ' |'
 }
 $lines | Write-Host
-Write-Host 'Completion: whole artifact verified, from the common start (all peer processes launched together). First piece: the slowest peer''s first verified piece, from that start (launch) and from its engine start (after pwsh start-up and Import-Module for Murder, after Python start-up for libtorrent). Engine start: the slowest peer''s. CPU: user + system seconds of the peer hosts'' processes (lingering seeders included) per GB received. Peak RSS: the largest peer process.'
+Write-Host 'Completion: whole artifact verified, from the common start (murder: the moment the control session''s Invoke-MurderPeer -ComputerName began; the others: all peer processes launched together). First piece: the slowest peer''s first verified piece, from that start (launch) and from its engine start (after pwsh start-up and Import-Module for Murder, after Python start-up for libtorrent). Engine start: the slowest peer''s. CPU: user + system seconds of the peer hosts'' processes (lingering seeders included) per GB received. Peak RSS: the largest peer process.'
 $output = Join-Path $WorkPath 'results.json'
 [pscustomobject]@{ Peers = $Peers; Bytes = $F; RateMbit = $RateMbit; TMin = $TMin; StartupCpuSeconds = $startupCpu; Runs = @($runs) } | ConvertTo-Json -Depth 6 | Set-Content $output
 Write-Host "Details: $output"

@@ -160,7 +160,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         PSObject? result = remote.Objects.OfType<PSObject>().FirstOrDefault();
         if (remote.Error is null && result is not null)
         {
-            long bytes = Convert.ToInt64(result.Properties["Bytes"]?.Value ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+            long bytes = Long(result, "Bytes");
             outcome.Bytes = bytes;
             outcome.Objects.Add(new FleetPeerResult
             {
@@ -171,6 +171,12 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
                 Duration = result.Properties["Duration"]?.Value is TimeSpan duration ? duration : TimeSpan.Zero,
                 Rate = Convert.ToDouble(result.Properties["Rate"]?.Value ?? 0.0, System.Globalization.CultureInfo.InvariantCulture),
                 Destination = result.Properties["Destination"]?.Value?.ToString(),
+                DownloadDuration = result.Properties["DownloadDuration"]?.Value is TimeSpan download ? download : TimeSpan.Zero,
+                FirstPieceAtUtc = result.Properties["FirstPieceAtUtc"]?.Value as DateTime?,
+                VerifiedAtUtc = result.Properties["VerifiedAtUtc"]?.Value as DateTime?,
+                BytesReceived = Long(result, "BytesReceived"),
+                BytesFromSeeders = Long(result, "BytesFromSeeders"),
+                BytesFromPeers = Long(result, "BytesFromPeers"),
             });
             return outcome;
         }
@@ -186,6 +192,8 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         });
         return outcome;
     }
+
+    private static long Long(PSObject result, string name) => Convert.ToInt64(result.Properties[name]?.Value ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
 
     private Task StartLingeringSeeder(PeerRunRequest request, string artifact, ConcurrentQueue<string> warnings, CancellationToken cancellation)
     {

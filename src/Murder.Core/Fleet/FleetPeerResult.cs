@@ -26,6 +26,24 @@ public sealed record FleetPeerResult
     /// <summary>Where the release is on the host.</summary>
     public string? Destination { get; init; }
 
+    /// <summary>The download alone (start of the swarm to the last piece verified), without extraction.</summary>
+    public TimeSpan DownloadDuration { get; init; }
+
+    /// <summary>When the host verified its first piece (UTC), or null.</summary>
+    public DateTime? FirstPieceAtUtc { get; init; }
+
+    /// <summary>When the host had the whole artifact verified (UTC), or null.</summary>
+    public DateTime? VerifiedAtUtc { get; init; }
+
+    /// <summary>Payload bytes the host received (duplicates and rejected blocks included).</summary>
+    public long BytesReceived { get; init; }
+
+    /// <summary>Artifact bytes the host got from seeders.</summary>
+    public long BytesFromSeeders { get; init; }
+
+    /// <summary>Artifact bytes the host got from other peers.</summary>
+    public long BytesFromPeers { get; init; }
+
     /// <summary>Why the host failed (its ErrorId and message), or null.</summary>
     public string? Error { get; init; }
 
