@@ -168,7 +168,8 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
             }
 
             var peerParameters = Parameters(("Tag", tag), ("DestinationPath", destination), ("TempPath", temp), ("TorrentPath", remoteTorrent), ("UnsafePleaseDelete", UnsafePleaseDelete.IsPresent));
-            var jobs = peers.Select(peer => new FleetJob(peer, (e, a, t) => InvokeMurderPeerCommand.PeerRemotelyAsync(e, a, tag, localTorrent, temp, module, peerParameters, t))).ToList();
+            var gate = new StartGate(Murder.Core.Deployment.PeerRun.StartGatePatience);
+            var jobs = peers.Select(peer => new FleetJob(peer, (e, a, t) => InvokeMurderPeerCommand.PeerRemotelyAsync(e, a, tag, localTorrent, temp, module, peerParameters, gate, t))).ToList();
             RunFleet(jobs, $"Deploying {tag}", (job, outcome) =>
             {
                 if (outcome.Error is not null)
@@ -181,7 +182,7 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
                 }
 
                 WriteOutcome(job, outcome);
-            });
+            }, gate);
         }
         finally
         {

@@ -136,15 +136,24 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         parameters.Add(new(nameof(TempPath), remoteTemp));
         parameters.Add(new(nameof(TorrentPath), RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag))));
         string modulePath = Configuration.RemoteMurderPath;
+        StartGate gate = QueuedStartGate ??= new StartGate(PeerRun.StartGatePatience);
         QueueRemote(
             UnsafePleaseDelete ? $"Download '{tag}' into {DestinationPath} and replace the content" : $"Download and extract '{tag}' into {DestinationPath}",
-            (executor, activity, token) => PeerRemotelyAsync(executor, activity, tag, localTorrent, remoteTemp, modulePath, parameters, token));
+            (executor, activity, token) => PeerRemotelyAsync(executor, activity, tag, localTorrent, remoteTemp, modulePath, parameters, gate, token));
     }
 
-    internal static async Task<HostOutcome> PeerRemotelyAsync(IHostExecutor executor, HostActivity activity, string tag, string localTorrent, string remoteTemp, string modulePath, IReadOnlyList<KeyValuePair<string, object?>> parameters, CancellationToken token)
+    internal static async Task<HostOutcome> PeerRemotelyAsync(IHostExecutor executor, HostActivity activity, string tag, string localTorrent, string remoteTemp, string modulePath, IReadOnlyList<KeyValuePair<string, object?>> parameters, StartGate? gate, CancellationToken token)
     {
         activity.Stage = "Uploading the torrent";
         await executor.UploadFileAsync(localTorrent, RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag)), token).ConfigureAwait(false);
+        if (gate is not null)
+        {
+            // Every peer of the wave joins the swarm together.
+            activity.Stage = "Waiting for the other hosts";
+            gate.Settle(executor.ComputerName);
+            await gate.WaitAsync(token).ConfigureAwait(false);
+        }
+
         activity.Stage = $"Downloading and extracting '{tag}'";
         // Over SSH the host's agent runs the peer directly (PowerShell where it cannot).
         HostOutcome remote = executor is SshHostExecutor ssh

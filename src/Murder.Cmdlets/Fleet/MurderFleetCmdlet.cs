@@ -162,9 +162,12 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
     {
         if (_queued.Count > 0)
         {
-            RunFleet(_queued, MyInvocation.MyCommand.Name, WriteOutcome);
+            RunFleet(_queued, MyInvocation.MyCommand.Name, WriteOutcome, QueuedStartGate);
         }
     }
+
+    /// <summary>The gate the queued jobs wait at before they start their real work (Invoke-MurderPeer), or null.</summary>
+    internal StartGate? QueuedStartGate { get; set; }
 
     /// <summary>The parameters bound for the current input, less the fleet and common ones, for the remote cmdlet.</summary>
     protected List<KeyValuePair<string, object?>> RemoteParameters(params string[] leaveOut)
@@ -265,7 +268,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
     /// <paramref name="onDone"/> on the pipeline thread as soon as it arrives, while writing one
     /// progress bar for the fleet and a child bar per active host. Ctrl+C cancels every worker.
     /// </summary>
-    internal void RunFleet(IReadOnlyList<FleetJob> jobs, string activity, Action<FleetJob, HostOutcome> onDone)
+    internal void RunFleet(IReadOnlyList<FleetJob> jobs, string activity, Action<FleetJob, HostOutcome> onDone, StartGate? gate = null)
     {
         if (jobs.Count == 0)
         {
@@ -277,7 +280,8 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         var completed = new ConcurrentQueue<(FleetJob Job, HostOutcome Outcome)>();
         using var throttle = new SemaphoreSlim(limit, limit);
         EnsureThreads(Math.Min(limit, jobs.Count));
-        Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed))).ToArray();
+        gate?.Expect(Math.Min(limit, jobs.Count));
+        Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed, gate))).ToArray();
         Task all = Task.WhenAll(workers);
         int done = 0, failed = 0;
         long bytes = 0;
@@ -422,7 +426,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         return _ssh;
     }
 
-    private async Task RunOneAsync(FleetJob job, SshSettings ssh, SemaphoreSlim throttle, ConcurrentQueue<(FleetJob, HostOutcome)> completed)
+    private async Task RunOneAsync(FleetJob job, SshSettings ssh, SemaphoreSlim throttle, ConcurrentQueue<(FleetJob, HostOutcome)> completed, StartGate? gate)
     {
         HostOutcome outcome;
         bool entered = false;
@@ -451,6 +455,8 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         }
         finally
         {
+            // A host that failed before it reached the gate must not hold the others back.
+            gate?.Settle(job.Target.ComputerName);
             if (entered)
             {
                 throttle.Release();

@@ -19,6 +19,9 @@ namespace Murder.Core.Deployment;
 /// </summary>
 public static class PeerRun
 {
+    /// <summary>How long the peers of a fleet deploy wait for slower hosts of their wave before they start anyway.</summary>
+    public static readonly TimeSpan StartGatePatience = TimeSpan.FromSeconds(10);
+
     /// <summary>Validates a request without side effects; throws <see cref="MurderException"/> with the reason.</summary>
     public static TorrentMetaInfo Prepare(PeerRunRequest request)
     {
