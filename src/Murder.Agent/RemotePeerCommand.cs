@@ -41,6 +41,11 @@ internal static class RemotePeerCommand
                 StallTimeout = TimeSpan.FromSeconds(InRange(arguments, "StallTimeoutSeconds", PeerRunRequest.DefaultStallTimeoutSeconds, 5, 86_400)),
                 Swarm = new SwarmSettings { ListenPort = InRange(arguments, "Port", 0, 0, 65_535) },
             };
+            if (arguments.GetBool("TorrentFromInput"))
+            {
+                SaveTorrentFromInput(request.TorrentPath);
+            }
+
             PeerRun.Prepare(request);
             var agent = new AgentHost(Environment.ProcessPath ?? "dotnet", typeof(RemotePeerCommand).Assembly.Location);
             PeerStatus final = AgentPeerRun.Run(store, agent, request, seedSeconds, DateTime.UtcNow, _ => { }, stopping);
@@ -61,6 +66,43 @@ internal static class RemotePeerCommand
 
         Send("END", string.Empty);
         return Task.FromResult(0);
+    }
+
+    /// <summary>
+    /// The control machine sends the torrent on standard input (no SFTP session for one small
+    /// file); it is written whole to TorrentPath (a temporary name, then a rename), at most the
+    /// size a torrent may have.
+    /// </summary>
+    private static void SaveTorrentFromInput(string torrentPath)
+    {
+        int limit = Murder.Core.MetaInfo.MetaInfoReader.MaxTorrentFileSize;
+        byte[] torrent;
+        using (Stream input = Console.OpenStandardInput())
+        using (var buffer = new MemoryStream())
+        {
+            byte[] chunk = new byte[64 * 1024];
+            int read;
+            while ((read = input.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limit)
+                {
+                    throw new MurderException("InvalidTorrent", MurderErrorCategory.InvalidData, $"The torrent sent is larger than {limit:N0} bytes; torrent files over that size are refused.");
+                }
+            }
+
+            torrent = buffer.ToArray();
+        }
+
+        string? directory = Path.GetDirectoryName(torrentPath);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        string temporary = torrentPath + ".upload";
+        File.WriteAllBytes(temporary, torrent);
+        File.Move(temporary, torrentPath, overwrite: true);
     }
 
     private static int InRange(AgentArguments arguments, string name, int fallback, int minimum, int maximum)

@@ -144,8 +144,14 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
 
     internal static async Task<HostOutcome> PeerRemotelyAsync(IHostExecutor executor, HostActivity activity, string tag, string localTorrent, string remoteTemp, string modulePath, IReadOnlyList<KeyValuePair<string, object?>> parameters, StartGate? gate, CancellationToken token)
     {
-        activity.Stage = "Uploading the torrent";
-        await executor.UploadFileAsync(localTorrent, RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag)), token).ConfigureAwait(false);
+        string remoteTorrent = RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag));
+        var ssh = executor as SshHostExecutor;
+        if (ssh is null)
+        {
+            activity.Stage = "Uploading the torrent";
+            await executor.UploadFileAsync(localTorrent, remoteTorrent, token).ConfigureAwait(false);
+        }
+
         if (gate is not null)
         {
             // Every peer of the wave joins the swarm together.
@@ -155,9 +161,9 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         }
 
         activity.Stage = $"Downloading and extracting '{tag}'";
-        // Over SSH the host's agent runs the peer directly (PowerShell where it cannot).
-        HostOutcome remote = executor is SshHostExecutor ssh
-            ? await CollectRemoteLinesAsync(executor, onLine => ssh.RunPeerAsync(modulePath, parameters, RemoteScript.InvokeCmdlet(modulePath, "Invoke-MurderPeer", parameters, writeToConsole: true), onLine, token)).ConfigureAwait(false)
+        // Over SSH the host's agent runs the peer directly, the torrent on its input (PowerShell where it cannot).
+        HostOutcome remote = ssh is not null
+            ? await CollectRemoteLinesAsync(executor, onLine => ssh.RunPeerAsync(modulePath, parameters, localTorrent, remoteTorrent, RemoteScript.InvokeCmdlet(modulePath, "Invoke-MurderPeer", parameters, writeToConsole: true), onLine, token)).ConfigureAwait(false)
             : await RunRemoteCmdletAsync(executor, modulePath, "Invoke-MurderPeer", parameters, token).ConfigureAwait(false);
         return ToPeerOutcome(executor.ComputerName, tag, remote);
     }

@@ -70,36 +70,55 @@ public sealed class SshHostExecutor : IHostExecutor
     }
 
     /// <inheritdoc/>
-    public Task<RemoteRunResult> RunScriptAsync(string script, Action<string> onLine, CancellationToken cancellationToken) =>
-        RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, script), onLine, cancellationToken);
+    public async Task<RemoteRunResult> RunScriptAsync(string script, Action<string> onLine, CancellationToken cancellationToken) =>
+        CheckPwsh(await RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, script), onLine, null, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
-    /// Runs Invoke-MurderPeer in the host's agent directly (no PowerShell start-up on the peer) when
-    /// the settings name a dotnet host, and <paramref name="fallbackScript"/> in PowerShell where
-    /// the agent cannot start there (no dotnet, no .NET 8+ runtime): one command line, `AGENT || PWSH`,
-    /// read alike by sh, cmd.exe and PowerShell. The agent exits 0 once it has reported, errors
-    /// included, so the fallback runs only when it could not run at all.
+    /// Runs Invoke-MurderPeer in the host's agent, started directly by the host's dotnet with the
+    /// torrent on its standard input: one SSH command, no PowerShell start-up and no SFTP session on
+    /// the peer. Where the agent cannot start (no dotnet, no .NET 8+ runtime: it never answered),
+    /// or when the settings name no dotnet, the torrent is uploaded to <paramref name="remoteTorrentPath"/>
+    /// and <paramref name="fallbackScript"/> runs in PowerShell. The agent exits 0 once it has
+    /// answered, errors included, so a peer never runs twice.
     /// </summary>
-    public Task<RemoteRunResult> RunPeerAsync(string remoteMurderPath, IEnumerable<KeyValuePair<string, object?>> arguments, string fallbackScript, Action<string> onLine, CancellationToken cancellationToken)
+    public async Task<RemoteRunResult> RunPeerAsync(string remoteMurderPath, IEnumerable<KeyValuePair<string, object?>> arguments, string localTorrent, string remoteTorrentPath, string fallbackScript, Action<string> onLine, CancellationToken cancellationToken)
     {
-        string pwsh = RemoteCommandLine.Build(_settings.PwshPath, fallbackScript);
-        if (_settings.DotnetPath is not string dotnet)
+        ArgumentNullException.ThrowIfNull(onLine);
+        if (_settings.DotnetPath is string dotnet)
         {
-            return RunCommandLineAsync(pwsh, onLine, cancellationToken);
+            string agent = RemotePath.Combine(RemotePath.Combine(remoteMurderPath, "bin"), "Murder.Agent.dll");
+            var withInput = new List<KeyValuePair<string, object?>>(arguments) { new("TorrentFromInput", true) };
+            byte[] torrent = await File.ReadAllBytesAsync(localTorrent, cancellationToken).ConfigureAwait(false);
+            var lines = new List<string>();
+            RemoteRunResult agentRun = await RunCommandLineAsync(RemoteCommandLine.BuildAgent(dotnet, agent, withInput), lines.Add, torrent, cancellationToken).ConfigureAwait(false);
+            bool answered = lines.Exists(line => RemoteLine.TryParse(line)?.Kind == RemoteLineKind.End);
+            if (answered || agentRun.ExitCode is 0 or null)
+            {
+                lines.ForEach(onLine);
+                return agentRun;
+            }
         }
 
-        string agent = RemotePath.Combine(RemotePath.Combine(remoteMurderPath, "bin"), "Murder.Agent.dll");
-        return RunCommandLineAsync(RemoteCommandLine.BuildAgent(dotnet, agent, arguments) + " || " + pwsh, onLine, cancellationToken);
+        await UploadFileAsync(localTorrent, remoteTorrentPath, cancellationToken).ConfigureAwait(false);
+        return CheckPwsh(await RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, fallbackScript), onLine, null, cancellationToken).ConfigureAwait(false));
     }
 
-    private async Task<RemoteRunResult> RunCommandLineAsync(string commandLine, Action<string> onLine, CancellationToken cancellationToken)
+    private async Task<RemoteRunResult> RunCommandLineAsync(string commandLine, Action<string> onLine, byte[]? input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onLine);
         SshClient client = _client ?? throw new ObjectDisposedException(nameof(SshHostExecutor));
         using SshCommand command = client.CreateCommand(commandLine);
         try
         {
-            await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            Task execute = command.ExecuteAsync(cancellationToken);
+            if (input is not null)
+            {
+                // Closing the stream is the end of the command's input.
+                using Stream stream = command.CreateInputStream();
+                await stream.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+            }
+
+            await execute.ConfigureAwait(false);
         }
         catch (SshException error)
         {
@@ -114,13 +133,18 @@ public sealed class SshHostExecutor : IHostExecutor
             }
         }
 
-        string errors = command.Error;
-        if (command.ExitStatus == 127 || (command.ExitStatus is int code && code != 0 && errors.Contains("not found", StringComparison.OrdinalIgnoreCase) && errors.Contains(_settings.PwshPath, StringComparison.Ordinal)))
+        return new RemoteRunResult(command.ExitStatus, command.Error);
+    }
+
+    private RemoteRunResult CheckPwsh(RemoteRunResult result)
+    {
+        string errors = result.ErrorOutput;
+        if (result.ExitCode == 127 || (result.ExitCode is int code && code != 0 && errors.Contains("not found", StringComparison.OrdinalIgnoreCase) && errors.Contains(_settings.PwshPath, StringComparison.Ordinal)))
         {
             throw new MurderException("RemotePwshNotFound", MurderErrorCategory.ObjectNotFound, $"{ComputerName}: PowerShell 7 ('{_settings.PwshPath}') cannot be started there: {errors.Trim()}. Install it, or set RemotePwshPath in murder.psd1.") { TargetObject = ComputerName };
         }
 
-        return new RemoteRunResult(command.ExitStatus, errors);
+        return result;
     }
 
     /// <inheritdoc/>
