@@ -54,6 +54,7 @@ public sealed class SshHostExecutor : IHostExecutor
         {
             Timeout = settings.ConnectTimeout,
         };
+        PreferCurve25519(connection);
         KnownHosts? known = settings.CheckHostKeys ? KnownHosts.Load(settings.KnownHostsPath) : null;
         var executor = new SshHostExecutor(host, settings, connection, known);
         try
@@ -66,6 +67,31 @@ public sealed class SshHostExecutor : IHostExecutor
         {
             await executor.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Key exchange: curve25519-sha256 first, the post-quantum hybrids after it, no SHA-1 groups.
+    /// SSH.NET computes sntrup761 and ML-KEM in managed code: 120 to 150 ms of CPU per connection
+    /// here against 35 ms for curve25519 (10 connections to one OpenSSH 9.2 host), which a
+    /// control machine pays once per host of a fleet. What these sessions carry is the torrent
+    /// (its hashes need integrity, which every key exchange gives) and Murder's commands.
+    /// </summary>
+    internal static void PreferCurve25519(ConnectionInfo connection)
+    {
+        var algorithms = connection.KeyExchangeAlgorithms;
+        foreach (string name in new[] { "curve25519-sha256@libssh.org", "curve25519-sha256" })
+        {
+            if (algorithms.TryGetValue(name, out Func<Renci.SshNet.Security.IKeyExchange>? factory))
+            {
+                algorithms.Remove(name);
+                algorithms.Insert(0, name, factory);
+            }
+        }
+
+        foreach (string weak in new[] { "diffie-hellman-group-exchange-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1" })
+        {
+            algorithms.Remove(weak);
         }
     }
 
