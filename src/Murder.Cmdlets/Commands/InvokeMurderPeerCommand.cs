@@ -231,7 +231,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         {
             // Every piece was just verified in memory and written: the agent need not hash them again.
             var verified = new List<KeyValuePair<string, object?>> { new("VerifiedArtifact", ArtifactStamp.Of(artifact).ToString()) };
-            BackgroundLauncher.Start(BackgroundProcessStore.Default(), SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port), "Start-MurderSeeding", parameters, TimeSpan.FromSeconds(120), cancellation, agentOnly: verified);
+            BackgroundLauncher.Start(BackgroundProcessStore.Default(), SeedingProcess.PeerKind, SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port), "Start-MurderSeeding", parameters, TimeSpan.FromSeconds(120), cancellation, agentOnly: verified, agentEnvironment: DetachedProcess.TransferEnvironment);
         }
         catch (MurderException error)
         {

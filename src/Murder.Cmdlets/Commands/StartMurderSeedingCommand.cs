@@ -112,7 +112,7 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         // Verifying reads the whole artifact: allow a minute plus 50 MB/s.
         TimeSpan timeout = TimeSpan.FromSeconds(60 + (torrent.TotalLength / 50_000_000));
         BackgroundProcessRecord record = RunWithProgress(
-            token => BackgroundLauncher.Start(store, kind, SeedingProcess.NameOf(kind, tag, port), "Start-MurderSeeding", parameters, timeout, token),
+            token => BackgroundLauncher.Start(store, kind, SeedingProcess.NameOf(kind, tag, port), "Start-MurderSeeding", parameters, timeout, token, agentEnvironment: DetachedProcess.TransferEnvironment),
             () => new ProgressRecord(1, "Start-MurderSeeding", $"Verifying {FormatBytes(torrent.TotalLength)} and starting to seed '{tag}'"));
         WriteObject(SeedingProcess.ToInfo(record));
     }

@@ -40,6 +40,7 @@ internal static class BackgroundLauncher
     /// <param name="cancellationToken">Stops waiting (and the child).</param>
     /// <param name="environment">Variables for the child only (secrets).</param>
     /// <param name="agentOnly">Parameters only the agent understands (hints it may use).</param>
+    /// <param name="agentEnvironment">Variables for the agent only (runtime settings PowerShell must not get).</param>
     public static BackgroundProcessRecord Start(
         BackgroundProcessStore store,
         string kind,
@@ -49,7 +50,8 @@ internal static class BackgroundLauncher
         TimeSpan timeout,
         CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<KeyValuePair<string, object?>>? agentOnly = null)
+        IReadOnlyList<KeyValuePair<string, object?>>? agentOnly = null,
+        IReadOnlyDictionary<string, string>? agentEnvironment = null)
     {
         string logPath = store.LogPath(kind, name);
         string? forced = Environment.GetEnvironmentVariable(HostVariable);
@@ -57,7 +59,7 @@ internal static class BackgroundLauncher
         {
             try
             {
-                using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, environment);
+                using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, Merge(environment, agentEnvironment));
                 return WaitUntilRecorded(store, kind, name, child, logPath, timeout, cancellationToken);
             }
             catch (MurderException error) when (error.ErrorId == "BackgroundProcessFailed" && forced is not "agent")
@@ -217,5 +219,21 @@ internal static class BackgroundLauncher
         }
 
         return assembly;
+    }
+
+    private static Dictionary<string, string>? Merge(IReadOnlyDictionary<string, string>? first, IReadOnlyDictionary<string, string>? second)
+    {
+        if (first is null && second is null)
+        {
+            return null;
+        }
+
+        var merged = new Dictionary<string, string>();
+        foreach (KeyValuePair<string, string> variable in (first ?? new Dictionary<string, string>()).Concat(second ?? new Dictionary<string, string>()))
+        {
+            merged[variable.Key] = variable.Value;
+        }
+
+        return merged;
     }
 }

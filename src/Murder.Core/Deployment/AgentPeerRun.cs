@@ -62,7 +62,7 @@ public static class AgentPeerRun
         Directory.CreateDirectory(store.LogDirectory);
         File.Delete(statusPath);
         PeerStatus? status = null;
-        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, parameters, logPath), logPath, null);
+        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, parameters, logPath), logPath, DetachedProcess.TransferEnvironment);
         try
         {
             // The file is read again only once it has changed (one stat per tick, no parse).
