@@ -54,7 +54,7 @@ public static class Program
                     await RunSeedingAsync(store, arguments, stopping.Token).ConfigureAwait(false);
                     break;
                 case RemoteCommandLine.AgentRemoteCommand when arguments.Get(RemoteCommandLine.AgentRemoteParameter[1..]) is string encoded:
-                    return await RemotePeerCommand.RunAsync(store, encoded, stopping.Token).ConfigureAwait(false);
+                    return RemotePeerCommand.Run(store, encoded, stopping.Token);
                 case "Invoke-MurderPeer":
                     return await PeerCommand.RunAsync(store, arguments, Log, stopping.Token).ConfigureAwait(false);
                 default:

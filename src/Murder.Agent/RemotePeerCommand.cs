@@ -4,7 +4,6 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
-using System.Threading.Tasks;
 using Murder.Core;
 using Murder.Core.Deployment;
 using Murder.Core.Fleet;
@@ -24,7 +23,7 @@ namespace Murder.Agent;
 /// </summary>
 internal static class RemotePeerCommand
 {
-    public static Task<int> RunAsync(BackgroundProcessStore store, string encoded, CancellationToken stopping)
+    public static int Run(BackgroundProcessStore store, string encoded, CancellationToken stopping)
     {
         try
         {
@@ -65,7 +64,7 @@ internal static class RemotePeerCommand
         }
 
         Send("END", string.Empty);
-        return Task.FromResult(0);
+        return 0;
     }
 
     /// <summary>

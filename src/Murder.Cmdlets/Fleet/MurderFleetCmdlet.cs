@@ -279,7 +279,6 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         int limit = Configuration.ThrottleLimit;
         var completed = new ConcurrentQueue<(FleetJob Job, HostOutcome Outcome)>();
         using var throttle = new SemaphoreSlim(limit, limit);
-        EnsureThreads(Math.Min(limit, jobs.Count));
         gate?.Expect(Math.Min(limit, jobs.Count));
         Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed, gate))).ToArray();
         Task all = Task.WhenAll(workers);
@@ -343,22 +342,6 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         if (Cancellation.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
-        }
-    }
-
-    /// <summary>
-    /// SSH.NET waits synchronously inside its connect and command calls, so each host in flight
-    /// holds a thread-pool thread. The pool adds threads beyond its minimum (the core count) only
-    /// about once a second when starved, which started a 16-host deploy's peers one after another
-    /// over 20 s on a 2-core control machine; a minimum sized to the throttle limit starts them at once.
-    /// </summary>
-    private static void EnsureThreads(int hostsInFlight)
-    {
-        ThreadPool.GetMinThreads(out int workers, out int completionPorts);
-        int wanted = Math.Min(1024, (2 * hostsInFlight) + Environment.ProcessorCount);
-        if (workers < wanted)
-        {
-            ThreadPool.SetMinThreads(wanted, completionPorts);
         }
     }
 
