@@ -342,6 +342,7 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
             FirstPieceFromEngineStart = if ($r -and $r.firstPieceAt) { $r.firstPieceAt - $r.startedAt } else { $null }
             EngineStarted = if ($r) { $r.startedAt - $start } else { $null }
             Received      = if ($r) { [long]$r.received } else { 0 }
+            Wasted        = if ($r -and $null -ne $r.wasted) { [long]$r.wasted } else { 0 }
             CpuSeconds    = $cpu[$name].Total
             SystemSeconds = $cpu[$name].System
             PeakMB        = $peaks[$name]
@@ -364,6 +365,7 @@ function Format-Summary($Run, [long] $F, [double] $TMin) {
     $completed = @($Run.Peers | Where-Object Completed -ne $null)
     $last = if ($completed.Count -eq $Run.Peers.Count) { ($completed | Measure-Object Completed -Maximum).Maximum } else { $null }
     $received = ($Run.Peers | Measure-Object Received -Sum).Sum
+    $wasted = ($Run.Peers | Measure-Object Wasted -Sum).Sum
     $cpu = ($Run.Peers | Measure-Object CpuSeconds -Sum).Sum
     $systemCpu = ($Run.Peers | Measure-Object SystemSeconds -Sum).Sum
     $sorted = @($completed | Sort-Object Completed)
@@ -376,6 +378,7 @@ function Format-Summary($Run, [long] $F, [double] $TMin) {
         LastOverTMin    = if ($last) { $last / $TMin } else { $null }
         SeederUpOverF   = if ($null -ne $Run.SeederUploaded) { $Run.SeederUploaded / $F } else { $null }
         ReceivedOverNF  = $received / ($Run.Peers.Count * $F)
+        WastedOverNF    = $wasted / ($Run.Peers.Count * $F)
         FirstPieceMax   = ($Run.Peers | Measure-Object FirstPiece -Maximum).Maximum
         FirstPieceFromEngineMax = ($Run.Peers | Measure-Object FirstPieceFromEngineStart -Maximum).Maximum
         EngineStartMax  = ($Run.Peers | Measure-Object EngineStarted -Maximum).Maximum
@@ -462,6 +465,7 @@ $rows = [ordered]@{
     'Murder last / this last'  = { param($s) if ($murder -and $murder.LastCompletion -and $s.LastCompletion) { '{0:N3}' -f ($murder.LastCompletion / $s.LastCompletion) } else { '-' } }
     'Seeder upload / F'        = { param($s) '{0:N3}' -f $s.SeederUpOverF }
     'Received / (N*F)'         = { param($s) '{0:N4}' -f $s.ReceivedOverNF }
+    'of it wasted / (N*F)'     = { param($s) '{0:N4}' -f $s.WastedOverNF }
     'First piece s (launch)'   = { param($s) '{0:N2}' -f $s.FirstPieceMax }
     'First piece s (engine)'   = { param($s) '{0:N2}' -f $s.FirstPieceFromEngineMax }
     'Engine start s'           = { param($s) '{0:N2}' -f $s.EngineStartMax }

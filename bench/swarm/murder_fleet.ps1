@@ -39,6 +39,7 @@ Invoke-MurderPeer -ConfigPath $ConfigPath -ComputerName @($byAddress.Keys) -Tag 
         firstPieceAt  = Unix $_.FirstPieceAtUtc
         verifiedAt    = $verified
         received      = $_.BytesReceived
+        wasted        = $_.BytesWasted
         fromSeeders   = $_.BytesFromSeeders
         fromPeers     = $_.BytesFromPeers
         hostSeconds   = $_.Duration.TotalSeconds

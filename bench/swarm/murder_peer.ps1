@@ -20,6 +20,7 @@ function Unix($time) { if ($null -eq $time) { $null } else { ([DateTimeOffset]$t
     firstPieceAt  = Unix $result.FirstPieceAtUtc
     verifiedAt    = Unix $result.VerifiedAtUtc
     received      = $result.BytesReceived
+    wasted        = $result.BytesWasted
     fromSeeders   = $result.BytesFromSeeders
     fromPeers     = $result.BytesFromPeers
     peersSeen     = $result.PeersSeen

@@ -190,6 +190,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
                 FirstPieceAtUtc = result.Properties["FirstPieceAtUtc"]?.Value as DateTime?,
                 VerifiedAtUtc = result.Properties["VerifiedAtUtc"]?.Value as DateTime?,
                 BytesReceived = Long(result, "BytesReceived"),
+                BytesWasted = Long(result, "BytesWasted"),
                 BytesFromSeeders = Long(result, "BytesFromSeeders"),
                 BytesFromPeers = Long(result, "BytesFromPeers"),
             });

@@ -149,6 +149,7 @@ public static class PeerRun
             InfoHash = torrent.InfoHash.ToHex(),
             ReplacedExisting = extracted.ReplacedExisting,
             BytesReceived = statistics.Downloaded,
+            BytesWasted = statistics.BytesWasted,
             FirstPieceAtUtc = statistics.FirstPieceAfter is TimeSpan first ? swarmStartedUtc + first : null,
             VerifiedAtUtc = verifiedUtc,
         };

@@ -50,6 +50,9 @@ public sealed record PeerRunResult
     /// <summary>Payload bytes received from the swarm, duplicates and discarded blocks included.</summary>
     public long BytesReceived { get; init; }
 
+    /// <summary>Of <see cref="BytesReceived"/>, bytes not used: endgame duplicates, blocks after a cancel, pieces that failed their hash.</summary>
+    public long BytesWasted { get; init; }
+
     /// <summary>When the first piece was verified (UTC); null when every piece was resumed.</summary>
     public DateTime? FirstPieceAtUtc { get; init; }
 

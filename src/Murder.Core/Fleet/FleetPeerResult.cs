@@ -38,6 +38,9 @@ public sealed record FleetPeerResult
     /// <summary>Payload bytes the host received (duplicates and rejected blocks included).</summary>
     public long BytesReceived { get; init; }
 
+    /// <summary>Of <see cref="BytesReceived"/>, bytes not used (endgame duplicates, blocks after a cancel, failed pieces).</summary>
+    public long BytesWasted { get; init; }
+
     /// <summary>Artifact bytes the host got from seeders.</summary>
     public long BytesFromSeeders { get; init; }
 

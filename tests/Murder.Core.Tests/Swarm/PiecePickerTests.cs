@@ -67,6 +67,34 @@ public class PiecePickerTests
     }
 
     [Fact]
+    public void No_duplicates_mid_download_from_a_peer_with_nothing_new()
+    {
+        PiecePicker picker = NewPicker(out Bitfield seed);
+        var partial = new Bitfield(Pieces);
+        partial.Set(0);
+        partial.Set(1); // a downloading peer holding two pieces
+        picker.AddAvailability(seed);
+        picker.AddAvailability(partial);
+        var fromSeed = new List<BlockRequest>();
+        picker.Pick(partial, 8, Array.Empty<BlockRequest>(), fromSeed); // both its pieces are now requested from it
+        Assert.Equal(8, fromSeed.Count);
+
+        // A second peer holding the same two pieces: everything it has is requested elsewhere, but 30
+        // pieces are not started yet, so this is not endgame and nothing is asked twice.
+        var duplicates = new List<BlockRequest>();
+        picker.Pick(partial, 1000, Array.Empty<BlockRequest>(), duplicates);
+        Assert.Empty(duplicates);
+        Assert.False(picker.IsEndgame);
+
+        // Once every piece is started and every block requested, a drained peer does get duplicates.
+        picker.Pick(seed, 1000, fromSeed, new List<BlockRequest>());
+        Assert.True(picker.IsEndgame);
+        picker.Pick(partial, 1000, Array.Empty<BlockRequest>(), duplicates);
+        Assert.Equal(PiecePicker.EndgameQueue, duplicates.Count);
+        Assert.All(duplicates, request => Assert.True(request.Piece < 2));
+    }
+
+    [Fact]
     public void A_seed_does_not_finish_pieces_started_from_a_peer()
     {
         PiecePicker picker = NewPicker(out Bitfield seed);
