@@ -816,7 +816,13 @@ public sealed class TorrentSwarm : IAsyncDisposable
         _firstPieceAfter ??= _clock.Elapsed;
         foreach (PeerConnection connection in _connections)
         {
-            connection.Enqueue(new OutgoingMessage(PeerMessageKind.Have, piece.Index));
+            // No 'have' to a peer that holds the piece already (seeds above all): it could not use
+            // it, and late in a download that is most messages (each one a wake-up and a write).
+            if (!connection.RemoteHave[piece.Index])
+            {
+                connection.Enqueue(new OutgoingMessage(PeerMessageKind.Have, piece.Index));
+            }
+
             if (connection.AmInterested)
             {
                 UpdateInterest(connection);
@@ -909,8 +915,12 @@ public sealed class TorrentSwarm : IAsyncDisposable
             return;
         }
 
-        int room = QueueDepth(connection) - connection.Outstanding.Count;
-        if (room <= 0)
+        // Requests go out in batches of a quarter of the queue, not one per block received: the
+        // sender then gets several in one segment and answers them with one write, and both sides
+        // wake once per batch instead of once per 16 KiB.
+        int depth = QueueDepth(connection);
+        int room = depth - connection.Outstanding.Count;
+        if (room <= 0 || (room < Math.Max(1, depth / RequestBatchDivisor) && connection.Outstanding.Count > 0))
         {
             return;
         }
@@ -924,10 +934,13 @@ public sealed class TorrentSwarm : IAsyncDisposable
         }
     }
 
+    /// <summary>A connection's requests are topped up once a 1/this of its queue is free.</summary>
+    internal const int RequestBatchDivisor = 4;
+
     private int QueueDepth(PeerConnection connection)
     {
         double blocks = connection.DownloadRate * _settings.RequestQueueTime.TotalSeconds / PeerWireLimits.BlockLength;
-        return (int)Math.Clamp(Math.Ceiling(blocks) + 2, _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+        return (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
     }
 
     /// <summary>Connected peers holding every piece: pieces only they hold are the ones to ask a seed for.</summary>
