@@ -88,7 +88,15 @@ internal sealed class PiecePicker
     /// a seed is asked only for pieces no downloading peer has yet, so the seeder's upload goes to
     /// distinct pieces and the peers trade the rest.
     /// </summary>
-    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output, int maxAvailability = int.MaxValue)
+    /// <remarks>
+    /// <paramref name="stripe"/> (this peer's rank among the downloading peers it sees, and their
+    /// count) applies to asking a seed: new pieces are taken first among those whose index is the
+    /// rank modulo the count. Peers that each ask the seeder for pieces nobody holds yet otherwise
+    /// pick the same ones at the same time (more so as such pieces run out), and the seeder sends
+    /// them twice or more: 1.39 x F at N=16. With stripes each piece goes out once, to its owner,
+    /// and the others trade it; a peer whose stripe is exhausted takes any.
+    /// </remarks>
+    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output, int maxAvailability = int.MaxValue, (int Rank, int Count) stripe = default)
     {
         int wanted = output.Count + max;
 
@@ -106,10 +114,15 @@ internal sealed class PiecePicker
             }
         }
 
-        // 2. New pieces: random while we have nothing, rarest first after that.
+        // 2. New pieces: random while we have nothing, rarest first after that; our stripe first.
         while (output.Count < wanted)
         {
-            int next = ChooseNewPiece(peerHave, maxAvailability);
+            int next = stripe.Count > 1 ? ChooseNewPiece(peerHave, maxAvailability, stripe) : -1;
+            if (next < 0)
+            {
+                next = ChooseNewPiece(peerHave, maxAvailability);
+            }
+
             if (next < 0)
             {
                 break;
@@ -266,20 +279,30 @@ internal sealed class PiecePicker
         return false;
     }
 
-    private int ChooseNewPiece(Bitfield peerHave, int maxAvailability)
+    private int ChooseNewPiece(Bitfield peerHave, int maxAvailability, (int Rank, int Count) stripe = default)
     {
         int count = _torrent.PieceCount;
-        int start = _random.Next(count);
+        int stride = Math.Max(1, stripe.Count);
+        int first = stride > 1 ? stripe.Rank % stride : 0;
+        int candidates = stride > 1 ? ((count - 1 - first) / stride) + 1 : count;
+        if (first >= count)
+        {
+            return -1;
+        }
+
+        int start = _random.Next(candidates);
         bool randomFirst = Have.NoneSet && _verifying.Count == 0;
         int best = -1;
         int bestAvailability = int.MaxValue;
-        for (int step = 0; step < count; step++)
+        for (int step = 0; step < candidates; step++)
         {
-            int index = start + step;
-            if (index >= count)
+            int slot = start + step;
+            if (slot >= candidates)
             {
-                index -= count;
+                slot -= candidates;
             }
+
+            int index = first + (slot * stride);
 
             if (!peerHave[index] || Have[index] || _inProgress.ContainsKey(index) || _verifying.Contains(index) || _availability[index] > maxAvailability)
             {

@@ -926,7 +926,16 @@ public sealed class TorrentSwarm : IAsyncDisposable
         }
 
         _scratch.Clear();
-        _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch, connection.RemoteHave.AllSet ? SeedConnections() : int.MaxValue);
+        if (connection.RemoteHave.AllSet)
+        {
+            (int seeds, int rank, int downloading) = SeedView();
+            _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch, seeds, (rank, downloading));
+        }
+        else
+        {
+            _picker.Pick(connection.RemoteHave, room, connection.Outstanding, _scratch);
+        }
+
         foreach (BlockRequest request in _scratch)
         {
             connection.Outstanding.Add(request);
@@ -943,19 +952,34 @@ public sealed class TorrentSwarm : IAsyncDisposable
         return (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
     }
 
-    /// <summary>Connected peers holding every piece: pieces only they hold are the ones to ask a seed for.</summary>
-    private int SeedConnections()
+    /// <summary>
+    /// Connected peers holding every piece (pieces only they hold are the ones to ask a seed for),
+    /// and our stripe: our rank by peer id among the downloading peers we see (ourselves included),
+    /// and their count. In a swarm where everyone is connected to everyone, each peer computes the
+    /// same ranks.
+    /// </summary>
+    private (int Seeds, int Rank, int Downloading) SeedView()
     {
         int seeds = 0;
+        int rank = 0;
+        int downloading = 1;
         foreach (PeerConnection connection in _connections)
         {
             if (connection.RemoteHave.AllSet)
             {
                 seeds++;
             }
+            else
+            {
+                downloading++;
+                if (connection.PeerId.AsSpan().SequenceCompareTo(_peerId) < 0)
+                {
+                    rank++;
+                }
+            }
         }
 
-        return seeds;
+        return (seeds, rank, downloading);
     }
 
     private void ReleaseOutstanding(PeerConnection connection)

@@ -95,6 +95,36 @@ public class PiecePickerTests
     }
 
     [Fact]
+    public void A_seed_is_asked_for_the_peers_stripe_first_then_for_anything()
+    {
+        PiecePicker picker = NewPicker(out Bitfield seed);
+        picker.AddAvailability(seed);
+        var first = new List<BlockRequest>();
+        picker.Pick(seed, 8 * 4, Array.Empty<BlockRequest>(), first, maxAvailability: 1, stripe: (1, 4));
+        Assert.Equal(8 * 4, first.Count);
+        Assert.All(first, request => Assert.Equal(1, request.Piece % 4)); // pieces 1, 5, ..., 29: the whole stripe
+
+        var more = new List<BlockRequest>();
+        picker.Pick(seed, 4, first, more, maxAvailability: 1, stripe: (1, 4));
+        Assert.Equal(4, more.Count);
+        Assert.All(more, request => Assert.NotEqual(1, request.Piece % 4)); // the stripe is exhausted: any other
+
+        // Four peers with one rank each ask the seed for disjoint pieces.
+        var taken = new HashSet<int>();
+        for (int rank = 0; rank < 4; rank++)
+        {
+            PiecePicker other = NewPicker(out _);
+            other.AddAvailability(seed);
+            var picked = new List<BlockRequest>();
+            other.Pick(seed, 4 * 4, Array.Empty<BlockRequest>(), picked, maxAvailability: 1, stripe: (rank, 4));
+            foreach (int piece in picked.Select(request => request.Piece).Distinct())
+            {
+                Assert.True(taken.Add(piece), $"piece {piece} picked by two ranks");
+            }
+        }
+    }
+
+    [Fact]
     public void A_seed_does_not_finish_pieces_started_from_a_peer()
     {
         PiecePicker picker = NewPicker(out Bitfield seed);
