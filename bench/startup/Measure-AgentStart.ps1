@@ -40,7 +40,8 @@ foreach ($name in $variants.Keys) {
     if ($LASTEXITCODE -ne 0) { throw "dotnet publish ($name) failed" }
 }
 # The same IL with tiered compilation on (quick JIT first): how much of the start is JIT at all.
-if ($Tiered) { $variants['il-tiered'] = $variants['il']; $variants['r2r-tiered'] = $variants['r2r'] }
+# And with tiered compilation, call counting from the start (hot methods optimized sooner).
+if ($Tiered) { $variants['il-tiered'] = $variants['il']; $variants['r2r-tiered'] = $variants['r2r']; $variants['il-tiered-nodelay'] = $variants['il'] }
 
 Import-Module $manifest -Force
 $env:MURDER_STATE_DIR = Join-Path $WorkPath 'state'
@@ -69,7 +70,8 @@ try {
                         '-Port', '0', '-SeedSeconds', '0', '-StallTimeoutSeconds', '60', '-StatusPath', (Join-Path $peerPath 'status.json'), '-ParentProcessId', "$PID")) {
                     $info.ArgumentList.Add($argument)
                 }
-                $info.Environment['DOTNET_TieredCompilation'] = if ($name -like '*-tiered') { '1' } else { '0' }
+                $info.Environment['DOTNET_TieredCompilation'] = if ($name -like '*-tiered*') { '1' } else { '0' }
+                if ($name -like '*-nodelay') { $info.Environment['DOTNET_TC_CallCountingDelayMs'] = '0' }
                 $info.RedirectStandardOutput = $true
                 $info.RedirectStandardError = $true
                 $process = [System.Diagnostics.Process]::Start($info)

@@ -605,8 +605,11 @@ public sealed class TorrentSwarm : IAsyncDisposable
             }
 
             _uploadedByClosed += connection.Uploaded;
-            ReleaseOutstanding(connection);
+            // Availability first: the others are asked for more at once, and a seed is asked only for
+            // pieces no downloading peer holds, so the pieces only this peer held must count as the
+            // seed's alone by then (or nothing asks the seed for them again: a stall).
             _picker.RemoveAvailability(connection.RemoteHave);
+            ReleaseOutstanding(connection);
             AnnounceSoonAfterLoss();
             if (connection.IsOutgoing && _candidates.TryGetValue(connection.RemoteEndPoint, out PeerCandidate? candidate))
             {
@@ -1021,6 +1024,13 @@ public sealed class TorrentSwarm : IAsyncDisposable
                         else if (connection.SinceSent > _settings.KeepAliveInterval)
                         {
                             connection.Enqueue(new OutgoingMessage(PeerMessageKind.KeepAlive));
+                        }
+
+                        if (connection.Outstanding.Count == 0)
+                        {
+                            // Requests follow events (a block, a have, an unchoke); a connection
+                            // with nothing asked of it gets another look here, whatever was missed.
+                            RequestMore(connection);
                         }
                     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.MetaInfo;
@@ -186,6 +187,46 @@ public class TorrentSwarmTests
         await using TorrentSwarm leecher = TorrentSwarm.Start(torrent, store, new Bitfield(torrent.PieceCount), Loopback, null);
         leecher.AddPeers(new[] { seeder.LocalEndPoint });
         await WithTimeout(leecher.Completion);
+        Assert.True(store.Data.Span.SequenceEqual(data));
+    }
+
+    [Fact]
+    public async Task When_the_only_other_holder_of_pieces_leaves_the_seed_is_asked_for_them_at_once()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(16 * 32 * 1024, 32 * 1024, seed: 9);
+        await using TorrentSwarm seeder = TorrentSwarm.Start(torrent, new MemoryPieceStore(data), Full(torrent), Loopback, null);
+        var store = new MemoryPieceStore(torrent.TotalLength);
+        // Found in bench/startup: peers that exit once done left the last one stalled for good with
+        // pieces only the seeder still held (fixed twice: the order on a leave, and a maintenance pass).
+        await using TorrentSwarm leecher = TorrentSwarm.Start(torrent, store, new Bitfield(torrent.PieceCount), Loopback, null);
+
+        // A downloading peer that claims every piece but the first, unchokes, and never sends a block.
+        using var silent = new TcpClient();
+        await silent.ConnectAsync(leecher.LocalEndPoint);
+        NetworkStream stream = silent.GetStream();
+        await stream.WriteAsync(new PeerHandshake(torrent.InfoHash, Enumerable.Repeat((byte)'z', 20).ToArray()).ToBytes());
+        await stream.ReadExactlyAsync(new byte[PeerHandshake.Length]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var most = new Bitfield(torrent.PieceCount);
+        most.SetAll();
+        most.Clear(0);
+        byte[] bits = most.ToBytes();
+        byte[] bitfield = new byte[5 + bits.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bitfield, 1 + bits.Length);
+        bitfield[4] = 5;
+        bits.CopyTo(bitfield, 5);
+        await stream.WriteAsync(bitfield);
+        await stream.WriteAsync(new byte[] { 0, 0, 0, 1, 1 }); // unchoke
+        await Task.Delay(300); // the leecher now asks the silent peer for its pieces
+
+        leecher.AddPeers(new[] { seeder.LocalEndPoint });
+        for (int wait = 0; wait < 100 && leecher.GetStatistics().Downloaded < 32 * 1024; wait++)
+        {
+            await Task.Delay(50); // piece 0, the one only the seed has
+        }
+
+        Assert.False(leecher.Completion.IsCompleted, "everything came from the seed while another peer held it");
+        silent.Close();
+        await WithTimeout(leecher.Completion, 10);
         Assert.True(store.Data.Span.SequenceEqual(data));
     }
 
