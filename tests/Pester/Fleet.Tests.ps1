@@ -173,6 +173,8 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
             $peer.Destination | Should -Be '/srv/releases/Agent1'
             $peer.VerifiedAtUtc | Should -BeOfType [datetime]
             $peer.BytesReceived | Should -BeGreaterOrEqual $made.Size
+            # Every byte received was either used once or counted as wasted, and the count reaches the control.
+            ($peer.BytesReceived - $peer.BytesWasted) | Should -Be $made.Size
             Assert-Release -Indexes 1 -Tag Agent1
             # It keeps seeding after the SSH command returned, as a lingering peer Stop-MurderPeering finds.
             @(Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[1].Srv 'state/processes') -Filter 'peer-Agent1*').Count | Should -Be 1
