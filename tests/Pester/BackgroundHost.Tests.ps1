@@ -66,7 +66,11 @@ Describe 'The background agent' {
         $made = New-MurderTorrent -Tag HostTest -Path $source -Tracker '127.0.0.1:9' -OutputDirectory (Join-Path $work 'seed')
         $seeder = Start-MurderSeeding -Tag HostTest -TorrentPath $made.TorrentPath -ArtifactPath $made.ArtifactPath
         Get-CommandLine $seeder.ProcessId | Should -Match 'Murder\.Agent\.dll Start-MurderSeeding'
-        if ($IsLinux) { [IO.File]::ReadAllText("/proc/$($seeder.ProcessId)/environ") -split "`0" | Should -Contain 'DOTNET_TieredCompilation=0' }
+        if ($IsLinux) {
+            $environment = [IO.File]::ReadAllText("/proc/$($seeder.ProcessId)/environ") -split "`0"
+            $environment | Should -Contain 'DOTNET_TieredCompilation=0'
+            $environment | Should -Contain 'DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1'
+        }
         Stop-MurderSeeding -Tag HostTest
 
         $bytes = [IO.File]::ReadAllBytes($made.ArtifactPath)
@@ -150,7 +154,11 @@ Describe 'Invoke-MurderPeer in the agent' {
         Get-CommandLine $lingering[0].ProcessId | Should -Match 'Murder\.Agent\.dll Invoke-MurderPeer'
         Get-CommandLine $lingering[0].ProcessId | Should -Match "-Port $($lingering[0].Port)"
         # A transfer agent compiles each method once, optimized (no background re-compilation during the transfer).
-        if ($IsLinux) { [IO.File]::ReadAllText("/proc/$($lingering[0].ProcessId)/environ") -split "`0" | Should -Contain 'DOTNET_TieredCompilation=0' }
+        if ($IsLinux) {
+            $environment = [IO.File]::ReadAllText("/proc/$($lingering[0].ProcessId)/environ") -split "`0"
+            $environment | Should -Contain 'DOTNET_TieredCompilation=0'
+            $environment | Should -Contain 'DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1'
+        }
         # Nothing is left of the status file once the result is in.
         Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'logs') -Filter '*.status.json*' | Should -BeNullOrEmpty
         Stop-MurderPeering -Tag HostTest

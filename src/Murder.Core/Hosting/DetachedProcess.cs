@@ -23,9 +23,18 @@ public static class DetachedProcess
     /// each of the many agents on a busy host kept re-compiling hot methods in the background
     /// during the transfer: 20 to 28% of a peer's CPU (perf, swarm benchmark, N=8); without it the
     /// peers used 10% less CPU per GB and an agent still starts in under 0.15 s. The tracker keeps
-    /// tiering (its request path is short and runs millions of times).
+    /// tiering (its request path is short and runs millions of times). Re-measured in the N=16 swarm:
+    /// with tiering 94.8 s and 43.0 CPU s per GB, without 73.8 s and 33.2.
+    /// And socket completions run on the thread that polls the sockets (Linux) instead of each
+    /// being handed to the thread pool: a peer's work per message is short (a lock, a copy, a
+    /// few requests; hashing and writes go elsewhere), and with 32 connections per peer the hand-offs
+    /// were most of its user CPU. N=32 swarm: 192 s and 45.2 CPU s per GB before, 164.9 s and 41.0 after.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> TransferEnvironment { get; } = new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" };
+    public static IReadOnlyDictionary<string, string> TransferEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["DOTNET_TieredCompilation"] = "0",
+        ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+    };
 
     /// <summary>`Murder.Agent.dll COMMAND -Name value ...` (-Foreground is implied).</summary>
     public static List<string> AgentArguments(AgentHost agent, string command, IEnumerable<KeyValuePair<string, object?>> parameters, string logPath)
