@@ -39,9 +39,12 @@ public class WireEconomyTests
         // The log: R per request, B per block sent, H per 'have' (one block sent per step).
         Assert.Equal(Pieces * 4, log.Count(c => c == 'B'));
         Assert.Equal(0, log.Count(c => c == 'H'));
+        // After the first fill of 16, the other 16 requests: one per block received without batches
+        // (16 bursts), four bursts of four with them. A loaded machine may split a burst across two
+        // of the seed's listening pauses, so up to twice that passes.
         int[] bursts = log.Split('B').Skip(1).Select(between => between.Count(c => c == 'R')).Where(count => count > 0).ToArray();
-        Assert.True(bursts.Length > 0, $"no request after the first fill: {log}");
-        Assert.All(bursts, count => Assert.True(count >= 16 / TorrentSwarm.RequestBatchDivisor, $"a burst of {count} requests: {log}"));
+        Assert.Equal((Pieces * 4) - 16, bursts.Sum());
+        Assert.InRange(bursts.Length, 1, 2 * 16 / TorrentSwarm.RequestBatchDivisor);
     }
 
     /// <summary>A seed on a raw socket that sends one requested block, then listens a while, and logs both.</summary>
