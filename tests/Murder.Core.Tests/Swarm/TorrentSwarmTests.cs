@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.MetaInfo;
@@ -201,21 +200,10 @@ public class TorrentSwarmTests
         await using TorrentSwarm leecher = TorrentSwarm.Start(torrent, store, new Bitfield(torrent.PieceCount), Loopback, null);
 
         // A downloading peer that claims every piece but the first, unchokes, and never sends a block.
-        using var silent = new TcpClient();
-        await silent.ConnectAsync(leecher.LocalEndPoint);
-        NetworkStream stream = silent.GetStream();
-        await stream.WriteAsync(new PeerHandshake(torrent.InfoHash, Enumerable.Repeat((byte)'z', 20).ToArray()).ToBytes());
-        await stream.ReadExactlyAsync(new byte[PeerHandshake.Length]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        var most = new Bitfield(torrent.PieceCount);
-        most.SetAll();
+        var most = RawPeer.All(torrent);
         most.Clear(0);
-        byte[] bits = most.ToBytes();
-        byte[] bitfield = new byte[5 + bits.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bitfield, 1 + bits.Length);
-        bitfield[4] = 5;
-        bits.CopyTo(bitfield, 5);
-        await stream.WriteAsync(bitfield);
-        await stream.WriteAsync(new byte[] { 0, 0, 0, 1, 1 }); // unchoke
+        using RawPeer silent = await RawPeer.ConnectAsync(leecher.LocalEndPoint, torrent, most, (byte)'z');
+        await silent.SendUnchokeAsync();
         await Task.Delay(300); // the leecher now asks the silent peer for its pieces
 
         leecher.AddPeers(new[] { seeder.LocalEndPoint });
@@ -225,7 +213,7 @@ public class TorrentSwarmTests
         }
 
         Assert.False(leecher.Completion.IsCompleted, "everything came from the seed while another peer held it");
-        silent.Close();
+        silent.Dispose();
         await WithTimeout(leecher.Completion, 10);
         Assert.True(store.Data.Span.SequenceEqual(data));
     }

@@ -1,10 +1,5 @@
 using System;
-using System.Buffers.Binary;
-using System.Collections.Generic;
-using System.Linq;
 using System.Net;
-using System.Net.Sockets;
-using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.MetaInfo;
 using Murder.Core.PeerWire;
@@ -97,46 +92,26 @@ public class UnrequestedBlockTests
         }
     }
 
-    /// <summary>A peer on a raw socket that has every piece and sends exactly what a test says.</summary>
+    /// <summary>A raw peer that has every piece and sends exactly what a test says.</summary>
     private sealed class FakePeer : IDisposable
     {
-        private readonly TcpClient _client;
-        private readonly NetworkStream _stream;
-        private readonly List<byte> _pending = new();
+        private readonly RawPeer _peer;
 
-        private FakePeer(TcpClient client)
-        {
-            _client = client;
-            _stream = client.GetStream();
-        }
+        private FakePeer(RawPeer peer) => _peer = peer;
 
-        public static async Task<FakePeer> ConnectAsync(IPEndPoint endPoint, TorrentMetaInfo torrent)
-        {
-            var client = new TcpClient();
-            await client.ConnectAsync(endPoint);
-            var peer = new FakePeer(client);
-            await peer._stream.WriteAsync(new PeerHandshake(torrent.InfoHash, Enumerable.Repeat((byte)'f', 20).ToArray()).ToBytes());
-            byte[] handshake = new byte[PeerHandshake.Length];
-            await peer._stream.ReadExactlyAsync(handshake).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-            var all = new Bitfield(torrent.PieceCount);
-            all.SetAll();
-            byte[] bits = all.ToBytes();
-            await peer.SendAsync(5, bits);
-            return peer;
-        }
+        public static async Task<FakePeer> ConnectAsync(IPEndPoint endPoint, TorrentMetaInfo torrent) =>
+            new(await RawPeer.ConnectAsync(endPoint, torrent, RawPeer.All(torrent), (byte)'f'));
 
-        public Task SendUnchokeAsync() => SendAsync(1, Array.Empty<byte>());
+        public Task SendUnchokeAsync() => _peer.SendUnchokeAsync();
 
-        public Task SendChokeAsync() => SendAsync(0, Array.Empty<byte>());
+        public Task SendChokeAsync() => _peer.SendChokeAsync();
 
         public async Task SendBlocksOfPieceZeroAsync(int count)
         {
-            byte[] payload = new byte[8 + (16 * 1024)];
+            byte[] block = new byte[16 * 1024];
             for (int sent = 0; sent < count; sent++)
             {
-                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(0), 0);
-                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(4), sent % (PieceLength / (16 * 1024)) * 16 * 1024);
-                await SendAsync(7, payload);
+                await _peer.SendBlockAsync(0, sent % (PieceLength / (16 * 1024)) * 16 * 1024, block);
             }
         }
 
@@ -144,81 +119,13 @@ public class UnrequestedBlockTests
         public async Task<int> CountRequestsAsync(TimeSpan quiet)
         {
             int requests = 0;
-            byte[] buffer = new byte[64 * 1024];
-            while (true)
-            {
-                using var timeout = new CancellationTokenSource(quiet);
-                int read;
-                try
-                {
-                    read = await _stream.ReadAsync(buffer, timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return requests;
-                }
-
-                if (read == 0)
-                {
-                    return requests;
-                }
-
-                _pending.AddRange(buffer.AsSpan(0, read).ToArray());
-                while (_pending.Count >= 4)
-                {
-                    int length = BinaryPrimitives.ReadInt32BigEndian(_pending.GetRange(0, 4).ToArray());
-                    if (_pending.Count < 4 + length)
-                    {
-                        break;
-                    }
-
-                    if (length > 0 && _pending[4] == 6)
-                    {
-                        requests++;
-                    }
-
-                    _pending.RemoveRange(0, 4 + length);
-                }
-            }
+            await _peer.ReadMessagesAsync(quiet, (id, _) => requests += id == 6 ? 1 : 0);
+            return requests;
         }
 
-        /// <summary>Whether the leecher still holds the connection half a second after what was sent.</summary>
-        public async Task<bool> IsOpenAsync()
-        {
-            byte[] buffer = new byte[64 * 1024];
-            DateTime until = DateTime.UtcNow.AddMilliseconds(700);
-            try
-            {
-                while (DateTime.UtcNow < until)
-                {
-                    using var timeout = new CancellationTokenSource(until - DateTime.UtcNow);
-                    if (await _stream.ReadAsync(buffer, timeout.Token) == 0)
-                    {
-                        return false;
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return true;
-            }
-            catch (System.IO.IOException)
-            {
-                return false;
-            }
+        /// <summary>Whether the leecher still holds the connection once it has been quiet for 700 ms after what was sent.</summary>
+        public Task<bool> IsOpenAsync() => _peer.ReadMessagesAsync(TimeSpan.FromMilliseconds(700), (_, _) => { });
 
-            return true;
-        }
-
-        public void Dispose() => _client.Dispose();
-
-        private async Task SendAsync(byte id, byte[] payload)
-        {
-            byte[] message = new byte[5 + payload.Length];
-            BinaryPrimitives.WriteInt32BigEndian(message, 1 + payload.Length);
-            message[4] = id;
-            payload.CopyTo(message, 5);
-            await _stream.WriteAsync(message);
-        }
+        public void Dispose() => _peer.Dispose();
     }
 }

@@ -3,9 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.MetaInfo;
 using Murder.Core.PeerWire;
@@ -47,35 +45,24 @@ public class WireEconomyTests
         Assert.InRange(bursts.Length, 1, 2 * 16 / TorrentSwarm.RequestBatchDivisor);
     }
 
-    /// <summary>A seed on a raw socket that sends one requested block, then listens a while, and logs both.</summary>
+    /// <summary>A raw seed that sends one requested block, then listens a while, and logs both.</summary>
     private sealed class SlowSeed : IDisposable
     {
-        private readonly TcpClient _client;
-        private readonly NetworkStream _stream;
+        private readonly RawPeer _peer;
         private readonly byte[] _data;
-        private readonly List<byte> _pending = new();
         private readonly Queue<(int Piece, int Begin, int Length)> _requests = new();
         private readonly StringBuilder _log = new();
 
-        private SlowSeed(TcpClient client, byte[] data)
+        private SlowSeed(RawPeer peer, byte[] data)
         {
-            _client = client;
-            _stream = client.GetStream();
+            _peer = peer;
             _data = data;
         }
 
         public static async Task<SlowSeed> ConnectAsync(IPEndPoint endPoint, TorrentMetaInfo torrent, byte[] data)
         {
-            var client = new TcpClient();
-            await client.ConnectAsync(endPoint);
-            var seed = new SlowSeed(client, data);
-            await seed._stream.WriteAsync(new PeerHandshake(torrent.InfoHash, Enumerable.Repeat((byte)'s', 20).ToArray()).ToBytes());
-            byte[] handshake = new byte[PeerHandshake.Length];
-            await seed._stream.ReadExactlyAsync(handshake).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-            var all = new Bitfield(torrent.PieceCount);
-            all.SetAll();
-            await seed.SendAsync(5, all.ToBytes());
-            await seed.SendAsync(1, Array.Empty<byte>()); // unchoke
+            var seed = new SlowSeed(await RawPeer.ConnectAsync(endPoint, torrent, RawPeer.All(torrent), (byte)'s'), data);
+            await seed._peer.SendUnchokeAsync();
             return seed;
         }
 
@@ -94,11 +81,7 @@ public class WireEconomyTests
                 }
 
                 (int piece, int begin, int length) = _requests.Dequeue();
-                byte[] payload = new byte[8 + length];
-                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(0), piece);
-                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(4), begin);
-                Array.Copy(_data, (piece * PieceLength) + begin, payload, 8, length);
-                await SendAsync(7, payload);
+                await _peer.SendBlockAsync(piece, begin, _data.AsSpan((piece * PieceLength) + begin, length));
                 _log.Append('B');
                 sent++;
                 await ListenAsync(TimeSpan.FromMilliseconds(60));
@@ -108,61 +91,20 @@ public class WireEconomyTests
             return _log.ToString();
         }
 
-        public void Dispose() => _client.Dispose();
+        public void Dispose() => _peer.Dispose();
 
         /// <summary>Reads and logs what the leecher sends until it has been quiet for <paramref name="quiet"/>.</summary>
-        private async Task ListenAsync(TimeSpan quiet)
+        private Task<bool> ListenAsync(TimeSpan quiet) => _peer.ReadMessagesAsync(quiet, (id, payload) =>
         {
-            byte[] buffer = new byte[64 * 1024];
-            while (true)
+            if (id == 6 && payload.Length == 12)
             {
-                using var timeout = new CancellationTokenSource(quiet);
-                int read;
-                try
-                {
-                    read = await _stream.ReadAsync(buffer, timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                if (read == 0)
-                {
-                    return;
-                }
-
-                _pending.AddRange(buffer.AsSpan(0, read).ToArray());
-                while (_pending.Count >= 4)
-                {
-                    int length = BinaryPrimitives.ReadInt32BigEndian(_pending.GetRange(0, 4).ToArray());
-                    if (_pending.Count < 4 + length)
-                    {
-                        break;
-                    }
-
-                    byte[] message = _pending.GetRange(4, length).ToArray();
-                    _pending.RemoveRange(0, 4 + length);
-                    if (length == 13 && message[0] == 6)
-                    {
-                        _requests.Enqueue((BinaryPrimitives.ReadInt32BigEndian(message.AsSpan(1)), BinaryPrimitives.ReadInt32BigEndian(message.AsSpan(5)), BinaryPrimitives.ReadInt32BigEndian(message.AsSpan(9))));
-                        _log.Append('R');
-                    }
-                    else if (length > 0 && message[0] == 4)
-                    {
-                        _log.Append('H');
-                    }
-                }
+                _requests.Enqueue((BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(0)), BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4)), BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(8))));
+                _log.Append('R');
             }
-        }
-
-        private async Task SendAsync(byte id, byte[] payload)
-        {
-            byte[] message = new byte[5 + payload.Length];
-            BinaryPrimitives.WriteInt32BigEndian(message, 1 + payload.Length);
-            message[4] = id;
-            payload.CopyTo(message, 5);
-            await _stream.WriteAsync(message);
-        }
+            else if (id == 4)
+            {
+                _log.Append('H');
+            }
+        });
     }
 }
