@@ -117,8 +117,8 @@ internal sealed class PiecePicker
         // 2. New pieces: random while we have nothing, rarest first after that; our stripe first.
         while (output.Count < wanted)
         {
-            int next = stripe.Count > 1 ? ChooseNewPiece(peerHave, maxAvailability, stripe) : -1;
-            if (next < 0)
+            int next = ChooseNewPiece(peerHave, maxAvailability, stripe);
+            if (next < 0 && stripe.Count > 1)
             {
                 next = ChooseNewPiece(peerHave, maxAvailability);
             }
@@ -281,15 +281,11 @@ internal sealed class PiecePicker
 
     private int ChooseNewPiece(Bitfield peerHave, int maxAvailability, (int Rank, int Count) stripe = default)
     {
+        // The pieces first, first + stride, ... (every piece without a stripe), from a random one on.
         int count = _torrent.PieceCount;
         int stride = Math.Max(1, stripe.Count);
-        int first = stride > 1 ? stripe.Rank % stride : 0;
-        int candidates = stride > 1 ? ((count - 1 - first) / stride) + 1 : count;
-        if (first >= count)
-        {
-            return -1;
-        }
-
+        int first = stripe.Rank % stride;
+        int candidates = first < count ? ((count - 1 - first) / stride) + 1 : 0;
         int start = _random.Next(candidates);
         bool randomFirst = Have.NoneSet && _verifying.Count == 0;
         int best = -1;
