@@ -25,8 +25,10 @@ param(
     [ValidateRange(1, 10000)] [int] $RateMbit = 100,
     # murder: a fleet deploy (one control session, Invoke-MurderPeer -ComputerName over SSH to every
     # peer host, each host's agent doing the work); murder-local: Invoke-MurderPeer in a PowerShell
-    # started on each peer (what a deploy cost before the agent ran peers over SSH).
-    [ValidateSet('murder', 'murder-local', 'libtorrent-default', 'libtorrent-high_performance_seed')]
+    # started on each peer (what a deploy cost before the agent ran peers over SSH); relay-chain: not
+    # an engine but this machine's floor, the artifact streamed seed -> p01 -> ... -> pN by a minimal
+    # relay (relay_node.py), each host uploading and downloading F once, no protocol, no hashing.
+    [ValidateSet('murder', 'murder-local', 'libtorrent-default', 'libtorrent-high_performance_seed', 'relay-chain')]
     [string[]] $Engines = @('murder', 'libtorrent-default', 'libtorrent-high_performance_seed'),
     # Per engine run; 0: 5 x T_min + 90 s.
     [int] $TimeoutSeconds = 0,
@@ -103,6 +105,9 @@ function New-BenchNetwork([string[]] $Hosts) {
     # burst: at least rate/HZ and a few full-size GSO frames; queue: 50 ms at the rate.
     $burst = [Math]::Max(64 * 1024, [int]($RateMbit * 1e6 / 8 / 250))
     Invoke-Native ip @('netns', 'add', $CoreNs) | Out-Null
+    # Bridged frames skip iptables (br_netfilter, when loaded, is per namespace): a switch does no
+    # firewalling, and it cost every engine about 5% of its CPU here (perf).
+    Invoke-Native ip @('netns', 'exec', $CoreNs, 'sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0', 'net.bridge.bridge-nf-call-arptables=0') -IgnoreErrors | Out-Null
     Invoke-Native ip @('-n', $CoreNs, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0') | Out-Null
     Invoke-Native ip @('-n', $CoreNs, 'link', 'set', 'br0', 'up') | Out-Null
     $addresses = [ordered]@{}
@@ -278,11 +283,16 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
     if ($Engine -like 'murder*') {
         $command = $pwsh + @((Join-Path $PSScriptRoot 'murder_seed.ps1'), '-ModulePath', $ModulePath, '-TorrentPath', $Torrent.TorrentPath, '-ArtifactPath', $Torrent.ArtifactPath, '-Port', '6881', '-ResultPath', $seedResult, '-StopFile', $stopFile, '-TimeoutSeconds', "$Seconds")
     }
+    elseif ($Engine -eq 'relay-chain') {
+        $command = @($Python, (Join-Path $PSScriptRoot 'relay_node.py'), '--role', 'seed', '--address', $Addresses['seed'], '--port', '6881', '--file', $Torrent.ArtifactPath, '--size', "$((Get-Item $Torrent.ArtifactPath).Length)", '--result', $seedResult, '--stop-file', $stopFile, '--timeout', "$Seconds")
+    }
     else {
         $command = @($Python, (Join-Path $PSScriptRoot 'lt_node.py'), '--role', 'seed', '--torrent', $Torrent.TorrentPath, '--save', (Split-Path $Torrent.ArtifactPath), '--address', $Addresses['seed'], '--port', '6881', '--preset', $Engine.Substring('libtorrent-'.Length), '--result', $seedResult, '--stop-file', $stopFile, '--timeout', "$Seconds")
     }
     Start-BenchProcess 'seed' $dirs['seed'] $command $Seconds (& $stateEnv 'seed') | Out-Null
-    Wait-Until { (& $scrape 'seed') -ge 1 } 120 'the seeder to announce'
+    # The relay chain has no tracker client: its seeder is ready when it listens.
+    if ($Engine -ne 'relay-chain') { Wait-Until { (& $scrape 'seed') -ge 1 } 120 'the seeder to announce' }
+    else { Start-Sleep -Milliseconds 500 }
 
     # The peers, started together.
     $peerNames = @($Addresses.Keys | Where-Object { $_ -like 'p*' })
@@ -303,7 +313,13 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
     }
     foreach ($name in $(if ($Engine -eq 'murder') { @() } else { $peerNames })) {
         $result = Join-Path $dirs[$name] 'result.json'
-        if ($Engine -eq 'murder-local') {
+        if ($Engine -eq 'relay-chain') {
+            $index = [Array]::IndexOf($peerNames, $name)
+            $upstream = if ($index -eq 0) { $Addresses['seed'] } else { $Addresses[$peerNames[$index - 1]] }
+            $command = @($Python, (Join-Path $PSScriptRoot 'relay_node.py'), '--role', 'peer', '--address', $Addresses[$name], '--port', '6881', '--file', (Join-Path $dirs[$name] 'Bench.tgz'), '--size', "$((Get-Item $Torrent.ArtifactPath).Length)", '--upstream', $upstream,
+                '--result', $result, '--stop-file', $stopFile, '--timeout', "$Seconds") + $(if ($index -eq $peerNames.Count - 1) { @('--last') } else { @() })
+        }
+        elseif ($Engine -eq 'murder-local') {
             $command = $pwsh + @((Join-Path $PSScriptRoot 'murder_peer.ps1'), '-ModulePath', $ModulePath, '-TorrentPath', $Torrent.TorrentPath, '-HostPath', $dirs[$name], '-ResultPath', $result, '-SeedSeconds', "$Seconds")
         }
         else {

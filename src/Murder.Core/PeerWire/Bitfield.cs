@@ -272,6 +272,38 @@ public sealed class Bitfield
         }
     }
 
+    /// <summary>The first index at or after <paramref name="start"/> set both here and in <paramref name="other"/>; -1 if none.</summary>
+    public int NextSetInBoth(Bitfield other, int start)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        CheckSameLength(other);
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        if (start >= Length)
+        {
+            return -1;
+        }
+
+        ulong[] others = other._words;
+        int wordIndex = start >> 6;
+        ulong word = _words[wordIndex] & others[wordIndex] & (ulong.MaxValue >> (start & 63));
+        while (true)
+        {
+            if (word != 0)
+            {
+                int found = (wordIndex << 6) + BitOperations.LeadingZeroCount(word);
+                return found < Length ? found : -1;
+            }
+
+            wordIndex++;
+            if (wordIndex >= _words.Length)
+            {
+                return -1;
+            }
+
+            word = _words[wordIndex] & others[wordIndex];
+        }
+    }
+
     private int Scan(int start, bool invert)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(start);

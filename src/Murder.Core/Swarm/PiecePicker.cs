@@ -26,6 +26,9 @@ internal sealed class PiecePicker
     private readonly int[] _availability;
     private readonly Dictionary<int, PieceProgress> _inProgress = new();
     private readonly HashSet<int> _verifying = new();
+
+    /// <summary>Pieces neither had, in progress nor being verified: where new pieces are chosen, a word at a time.</summary>
+    private readonly Bitfield _unstarted;
     private readonly Random _random;
 
     public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random)
@@ -35,6 +38,12 @@ internal sealed class PiecePicker
         _blockLength = blockLength;
         _random = random;
         _availability = new int[torrent.PieceCount];
+        _unstarted = new Bitfield(torrent.PieceCount);
+        _unstarted.SetAll();
+        foreach (int index in have)
+        {
+            _unstarted.Clear(index);
+        }
     }
 
     /// <summary>Verified pieces.</summary>
@@ -130,6 +139,7 @@ internal sealed class PiecePicker
 
             var progress = new PieceProgress(next, _torrent.GetPieceSize(next), _blockLength);
             _inProgress.Add(next, progress);
+            _unstarted.Clear(next);
             TakeBlocks(progress, wanted, output, duplicatesOf: null);
         }
 
@@ -205,6 +215,7 @@ internal sealed class PiecePicker
     public void PieceFailed(PieceProgress progress)
     {
         _verifying.Remove(progress.Index);
+        _unstarted.Set(progress.Index);
         progress.ReturnBuffer();
     }
 
@@ -217,6 +228,7 @@ internal sealed class PiecePicker
         foreach (PieceProgress progress in _inProgress.Values)
         {
             progress.ReturnBuffer();
+            _unstarted.Set(progress.Index);
         }
 
         _inProgress.Clear();
@@ -281,42 +293,52 @@ internal sealed class PiecePicker
 
     private int ChooseNewPiece(Bitfield peerHave, int maxAvailability, (int Rank, int Count) stripe = default)
     {
-        // The pieces first, first + stride, ... (every piece without a stripe), from a random one on.
+        // The pieces first, first + stride, ... (every piece without a stripe), from a random one on,
+        // wrapping around; only pieces both unstarted and held by the peer are looked at (word by word).
         int count = _torrent.PieceCount;
         int stride = Math.Max(1, stripe.Count);
         int first = stripe.Rank % stride;
         int candidates = first < count ? ((count - 1 - first) / stride) + 1 : 0;
-        int start = _random.Next(candidates);
+        if (candidates == 0)
+        {
+            return -1;
+        }
+
+        int start = first + (_random.Next(candidates) * stride);
         bool randomFirst = Have.NoneSet && _verifying.Count == 0;
         int best = -1;
         int bestAvailability = int.MaxValue;
-        for (int step = 0; step < candidates; step++)
+        for (int pass = 0; pass < 2; pass++)
         {
-            int slot = start + step;
-            if (slot >= candidates)
+            int from = pass == 0 ? start : 0;
+            int to = pass == 0 ? count : start;
+            for (int index = peerHave.NextSetInBoth(_unstarted, from); index >= 0 && index < to; index = peerHave.NextSetInBoth(_unstarted, index + 1))
             {
-                slot -= candidates;
-            }
-
-            int index = first + (slot * stride);
-
-            if (!peerHave[index] || Have[index] || _inProgress.ContainsKey(index) || _verifying.Contains(index) || _availability[index] > maxAvailability)
-            {
-                continue;
-            }
-
-            if (randomFirst)
-            {
-                return index;
-            }
-
-            if (_availability[index] < bestAvailability)
-            {
-                best = index;
-                bestAvailability = _availability[index];
-                if (bestAvailability <= 1)
+                if (Have[index])
                 {
-                    break;
+                    // Set by whoever owns the bitfield (a resume check); not ours to pick again.
+                    _unstarted.Clear(index);
+                    continue;
+                }
+
+                if ((stride > 1 && index % stride != first) || _availability[index] > maxAvailability)
+                {
+                    continue;
+                }
+
+                if (randomFirst)
+                {
+                    return index;
+                }
+
+                if (_availability[index] < bestAvailability)
+                {
+                    best = index;
+                    bestAvailability = _availability[index];
+                    if (bestAvailability <= 1)
+                    {
+                        return best;
+                    }
                 }
             }
         }

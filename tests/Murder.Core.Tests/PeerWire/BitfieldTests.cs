@@ -81,6 +81,30 @@ public sealed class BitfieldTests
     }
 
     [Fact]
+    public void NextSetInBoth_finds_common_bits_across_words()
+    {
+        var left = new Bitfield(200);
+        var right = new Bitfield(200);
+        foreach (int index in new[] { 3, 64, 70, 130, 199 })
+        {
+            left.Set(index);
+        }
+
+        foreach (int index in new[] { 2, 70, 128, 130, 199 })
+        {
+            right.Set(index);
+        }
+
+        Assert.Equal(70, left.NextSetInBoth(right, 0));
+        Assert.Equal(70, left.NextSetInBoth(right, 70));
+        Assert.Equal(130, left.NextSetInBoth(right, 71));
+        Assert.Equal(199, left.NextSetInBoth(right, 131));
+        Assert.Equal(-1, left.NextSetInBoth(right, 200));
+        Assert.Equal(-1, left.NextSetInBoth(new Bitfield(200), 0));
+        Assert.Throws<ArgumentException>(() => left.NextSetInBoth(new Bitfield(199), 0));
+    }
+
+    [Fact]
     public void HasAnyMissingFrom_TellsInterest()
     {
         var mine = new Bitfield(70);

@@ -142,6 +142,56 @@ public class PiecePickerTests
         Assert.Equal((Pieces - 1) * 4, fromSeed.Count);
     }
 
+    [Fact]
+    public void A_failed_piece_is_picked_again_and_pieces_already_had_never_are()
+    {
+        (Murder.Core.MetaInfo.TorrentMetaInfo torrent, _) = SwarmTestData.Make(PieceLength * Pieces, PieceLength);
+        var have = new Bitfield(Pieces);
+        for (int index = 0; index < Pieces; index += 3)
+        {
+            have.Set(index); // resumed: these were verified before
+        }
+
+        var seed = new Bitfield(Pieces);
+        seed.SetAll();
+        var picker = new PiecePicker(torrent, have, PeerWireLimits.BlockLength, new Random(11));
+        picker.AddAvailability(seed);
+
+        // One piece at a time, from random starting points: every missing piece exactly once, wrapping around.
+        // (All of it stays outstanding, so the endgame at the end adds no duplicates.)
+        var picked = new List<int>();
+        var outstanding = new List<BlockRequest>();
+        for (int round = 0; round < Pieces; round++)
+        {
+            var output = new List<BlockRequest>();
+            picker.Pick(seed, 4, outstanding, output);
+            if (output.Count == 0)
+            {
+                break;
+            }
+
+            picked.Add(Assert.Single(output.Select(request => request.Piece).Distinct()));
+            outstanding.AddRange(output);
+        }
+
+        Assert.Equal(Enumerable.Range(0, Pieces).Where(index => index % 3 != 0), picked.OrderBy(index => index));
+
+        // A piece that fails its check becomes pickable again, and only it.
+        int failing = picked[0];
+        PieceProgress? complete = null;
+        for (int begin = 0; begin < PieceLength; begin += PeerWireLimits.BlockLength)
+        {
+            complete = picker.BlockReceived(new BlockRequest(failing, begin, PeerWireLimits.BlockLength), new byte[PeerWireLimits.BlockLength], this, out _);
+        }
+
+        Assert.NotNull(complete);
+        picker.PieceFailed(complete!);
+        outstanding.RemoveAll(request => request.Piece == failing);
+        var again = new List<BlockRequest>();
+        picker.Pick(seed, 1000, outstanding, again);
+        Assert.Equal(failing, Assert.Single(again.Select(request => request.Piece).Distinct()));
+    }
+
     private static PiecePicker NewPicker(out Bitfield seed)
     {
         (Murder.Core.MetaInfo.TorrentMetaInfo torrent, _) = SwarmTestData.Make(PieceLength * Pieces, PieceLength);
