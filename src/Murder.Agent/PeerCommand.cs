@@ -105,7 +105,7 @@ internal static class PeerCommand
         await reporter.ConfigureAwait(false);
         await watcher.ConfigureAwait(false);
         // The cmdlet may be reading the file at this moment (Windows): a few tries.
-        PeerStatusFile.Write(statusPath, final, attempts: 40);
+        PeerStatusFile.WriteFinal(statusPath, final, attempts: 40);
     }
 
     private static async Task ReportAsync(string statusPath, PeerRunProgress progress, CancellationToken cancellation)

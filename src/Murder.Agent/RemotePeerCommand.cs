@@ -47,7 +47,7 @@ internal static class RemotePeerCommand
 
             PeerRun.Prepare(request);
             var agent = new AgentHost(Environment.ProcessPath ?? "dotnet", typeof(RemotePeerCommand).Assembly.Location);
-            PeerStatus final = AgentPeerRun.Run(store, agent, request, seedSeconds, DateTime.UtcNow, _ => { }, stopping);
+            PeerStatus final = AgentPeerRun.Run(store, agent, request, seedSeconds, DateTime.UtcNow, onStatus: null, stopping);
             Send("PEER", PeerStatusFile.ToJson(final));
         }
         catch (MurderException error)

@@ -62,7 +62,31 @@ public static class PeerStatusFile
     /// <param name="status">What to write.</param>
     /// <param name="attempts">Tries when the file is held by a reader (Windows).</param>
     public static void Write(string path, PeerStatus status, int attempts = 1) =>
-        WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusJson.Default.PeerStatus), attempts);
+        WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusWriterJson.Default.PeerStatus), attempts);
+
+    /// <summary>
+    /// Where the final status is written too, first: a follower that needs no progress (the agent
+    /// relaying a run over SSH) waits for this file to appear with one stat per tick, and parses
+    /// nothing until then.
+    /// </summary>
+    public static string FinalPath(string path) => path + ".final";
+
+    /// <summary>Writes the final status: to <see cref="FinalPath"/>, then to the status file.</summary>
+    /// <param name="path">The status file.</param>
+    /// <param name="status">The result or the error.</param>
+    /// <param name="attempts">Tries when a file is held by a reader (Windows).</param>
+    public static void WriteFinal(string path, PeerStatus status, int attempts = 1)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (!status.IsFinal)
+        {
+            throw new ArgumentException("Only a result or an error is a final status.", nameof(status));
+        }
+
+        byte[] content = JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusWriterJson.Default.PeerStatus);
+        WriteBytes(FinalPath(path), content, attempts);
+        WriteBytes(path, content, attempts);
+    }
 
     /// <summary>
     /// Writes the status unless it is, byte for byte, <paramref name="previous"/> (what this writer
@@ -71,7 +95,7 @@ public static class PeerStatusFile
     /// </summary>
     public static byte[] WriteIfChanged(string path, PeerStatus status, byte[]? previous)
     {
-        byte[] content = JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusJson.Default.PeerStatus);
+        byte[] content = JsonSerializer.SerializeToUtf8Bytes(status, PeerStatusWriterJson.Default.PeerStatus);
         if (previous is not null && content.AsSpan().SequenceEqual(previous))
         {
             return previous;
@@ -100,7 +124,7 @@ public static class PeerStatusFile
     }
 
     /// <summary>The status as JSON text (the agent's result line over SSH).</summary>
-    public static string ToJson(PeerStatus status) => JsonSerializer.Serialize(status, PeerStatusJson.Default.PeerStatus);
+    public static string ToJson(PeerStatus status) => JsonSerializer.Serialize(status, PeerStatusWriterJson.Default.PeerStatus);
 
     /// <summary>A status from JSON text, or null when the text is not one.</summary>
     public static PeerStatus? FromJson(string json)
@@ -136,5 +160,17 @@ public static class PeerStatusFile
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]
 [JsonSerializable(typeof(PeerStatus))]
 internal sealed partial class PeerStatusJson : JsonSerializerContext
+{
+}
+
+/// <summary>
+/// The writer's side: generated code that writes a <see cref="PeerStatus"/> straight to a
+/// Utf8JsonWriter, with none of the metadata (one JsonPropertyInfo per property, each a generic
+/// instantiation over its type) that the agent, compiling everything fully at start-up, paid about
+/// 200 JIT compilations for.
+/// </summary>
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(PeerStatus))]
+internal sealed partial class PeerStatusWriterJson : JsonSerializerContext
 {
 }

@@ -4,6 +4,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.IO;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Murder.Core.Hosting;
 
@@ -14,7 +15,6 @@ namespace Murder.Core.Hosting;
 /// </summary>
 public sealed class BackgroundProcessStore
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private static readonly TimeSpan StartTimeTolerance = TimeSpan.FromSeconds(2);
 
     /// <summary>Uses the given state directory.</summary>
@@ -47,7 +47,7 @@ public sealed class BackgroundProcessStore
         string path = RecordPath(record.Kind, record.Name);
         Directory.CreateDirectory(ProcessDirectory);
         string temporary = path + "." + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(record, Json));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(record, BackgroundProcessRecordWriterJson.Default.BackgroundProcessRecord));
         File.Move(temporary, path, overwrite: true);
     }
 
@@ -201,7 +201,7 @@ public sealed class BackgroundProcessStore
     {
         try
         {
-            return JsonSerializer.Deserialize<BackgroundProcessRecord>(File.ReadAllText(path), Json);
+            return JsonSerializer.Deserialize(File.ReadAllText(path), BackgroundProcessRecordJson.Default.BackgroundProcessRecord);
         }
         catch (Exception error) when (error is IOException or JsonException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -232,4 +232,21 @@ public sealed class BackgroundProcessStore
             };
         }
     }
+}
+
+/// <summary>Compile-time JSON for <see cref="BackgroundProcessRecord"/> (reading): no reflection.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(BackgroundProcessRecord))]
+internal sealed partial class BackgroundProcessRecordJson : JsonSerializerContext
+{
+}
+
+/// <summary>
+/// Writing only: generated code that writes straight to a Utf8JsonWriter, without the metadata a
+/// transfer agent (every method compiled fully at start-up) would otherwise JIT to save its record.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(BackgroundProcessRecord))]
+internal sealed partial class BackgroundProcessRecordWriterJson : JsonSerializerContext
+{
 }

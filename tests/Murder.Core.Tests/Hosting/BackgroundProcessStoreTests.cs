@@ -8,6 +8,7 @@ namespace Murder.Core.Tests.Hosting;
 
 public sealed class BackgroundProcessStoreTests : IDisposable
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
     private readonly TempDirectory _state = new();
 
     public void Dispose() => _state.Dispose();
@@ -38,6 +39,26 @@ public sealed class BackgroundProcessStoreTests : IDisposable
         Assert.NotNull(store.Get("tracker", "8998"));
         store.Remove("tracker", "8998");
         Assert.Null(store.Get("tracker", "8998"));
+    }
+
+    [Fact]
+    public void Records_KeepTheirFileFormat_AndOldFilesStillRead()
+    {
+        var store = new BackgroundProcessStore(_state.Path);
+        BackgroundProcessRecord record = BackgroundProcessStore.ForCurrentProcess("peer", "web-8001") with
+        {
+            Port = 8001,
+            LogPath = "/var/log/x.log",
+            Properties = new Dictionary<string, string> { ["Tag"] = "web" },
+        };
+        store.Save(record);
+
+        // What the reflection serializer wrote before the generated one: the same text, both ways.
+        string before = System.Text.Json.JsonSerializer.Serialize(record, Indented);
+        Assert.Equal(before, System.IO.File.ReadAllText(store.RecordPath("peer", "web-8001")));
+        System.IO.File.WriteAllText(store.RecordPath("peer", "old-1"), before);
+        Assert.Equal(record.ProcessStartTimeUtc, store.Get("peer", "old-1")?.ProcessStartTimeUtc);
+        Assert.Equal("web", store.Get("peer", "old-1")?.Properties["Tag"]);
     }
 
     [Fact]
