@@ -277,34 +277,11 @@ public sealed class Bitfield
     {
         ArgumentNullException.ThrowIfNull(other);
         CheckSameLength(other);
-        ArgumentOutOfRangeException.ThrowIfNegative(start);
-        if (start >= Length)
-        {
-            return -1;
-        }
-
-        ulong[] others = other._words;
-        int wordIndex = start >> 6;
-        ulong word = _words[wordIndex] & others[wordIndex] & (ulong.MaxValue >> (start & 63));
-        while (true)
-        {
-            if (word != 0)
-            {
-                int found = (wordIndex << 6) + BitOperations.LeadingZeroCount(word);
-                return found < Length ? found : -1;
-            }
-
-            wordIndex++;
-            if (wordIndex >= _words.Length)
-            {
-                return -1;
-            }
-
-            word = _words[wordIndex] & others[wordIndex];
-        }
+        return Scan(start, invert: false, other);
     }
 
-    private int Scan(int start, bool invert)
+    /// <summary>The first index at or after start whose bit is set (clear when inverted), and set in <paramref name="mask"/> too when given.</summary>
+    private int Scan(int start, bool invert, Bitfield? mask = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         if (start >= Length)
@@ -313,7 +290,7 @@ public sealed class Bitfield
         }
 
         int wordIndex = start >> 6;
-        ulong word = (invert ? ~_words[wordIndex] : _words[wordIndex]) & (ulong.MaxValue >> (start & 63));
+        ulong word = Word(wordIndex) & (ulong.MaxValue >> (start & 63));
         while (true)
         {
             if (word != 0)
@@ -328,8 +305,10 @@ public sealed class Bitfield
                 return -1;
             }
 
-            word = invert ? ~_words[wordIndex] : _words[wordIndex];
+            word = Word(wordIndex);
         }
+
+        ulong Word(int index) => (invert ? ~_words[index] : _words[index]) & (mask is null ? ulong.MaxValue : mask._words[index]);
     }
 
     private void ClearSpareBits()
