@@ -90,6 +90,11 @@ public static class AgentPeerRun
                         status = read;
                         onStatus(read);
                     }
+
+                    if (status is { IsFinal: true })
+                    {
+                        return status;
+                    }
                 }
 
                 if (child.HasExited)
