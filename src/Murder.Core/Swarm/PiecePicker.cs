@@ -314,13 +314,6 @@ internal sealed class PiecePicker
             int to = pass == 0 ? count : start;
             for (int index = peerHave.NextSetInBoth(_unstarted, from); index >= 0 && index < to; index = peerHave.NextSetInBoth(_unstarted, index + 1))
             {
-                if (Have[index])
-                {
-                    // Set by whoever owns the bitfield (a resume check); not ours to pick again.
-                    _unstarted.Clear(index);
-                    continue;
-                }
-
                 if ((stride > 1 && index % stride != first) || _availability[index] > maxAvailability)
                 {
                     continue;
