@@ -63,6 +63,24 @@ public sealed class LedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public void Results_AreSavedPromptlyAndProgressAtTheInterval()
+    {
+        (DeployLedgerRegistry ledgers, LedgerStore store, _) = Open();
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(1), "a", LedgerStage.Downloading);
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(2), "a", LedgerStage.Downloading);
+        Assert.Equal(0, store.SaveChanged(resultsOnly: true));
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(2), "a", LedgerStage.Done, left: 0);
+        Assert.Equal(1, store.SaveChanged(resultsOnly: true));
+        Assert.True(File.Exists(store.PathOf(DeployLedgerTests.Hash(2))));
+        Assert.False(File.Exists(store.PathOf(DeployLedgerTests.Hash(1))));
+
+        // A result repeated is not news.
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(2), "a", LedgerStage.Done, left: 0);
+        Assert.Equal(0, store.SaveChanged(resultsOnly: true));
+        Assert.Equal(2, store.SaveChanged());
+    }
+
+    [Fact]
     public void CorruptFiles_AreSetAsideAndTheRestLoads()
     {
         (DeployLedgerRegistry ledgers, LedgerStore store, _) = Open();

@@ -9,7 +9,8 @@ namespace Murder.Core.Tracker.Ledger;
 /// <summary>
 /// Keeps the deploy ledgers in a directory (the tracker's state directory): one file per torrent,
 /// loaded at start, written behind (<see cref="SaveChanged"/>, called every
-/// <see cref="TrackerOptions.LedgerSaveInterval"/>, writes only ledgers that changed) through a
+/// <see cref="TrackerOptions.LedgerSaveInterval"/>, writes only ledgers that changed, and within a
+/// housekeeping tick those where a host reached a result, since that report is never repeated) through a
 /// temporary file and an atomic rename, so a crash leaves the old file or the new one, never half
 /// of one. A file that cannot be read is logged and set aside, never fatal. Not thread-safe: one
 /// housekeeping loop calls it.
@@ -86,8 +87,11 @@ internal sealed class LedgerStore
         return loaded;
     }
 
-    /// <summary>Writes every ledger that changed since it was last written, and deletes those evicted. Returns how many were written.</summary>
-    public int SaveChanged()
+    /// <summary>
+    /// Writes every ledger that changed since it was last written (with <paramref name="resultsOnly"/>,
+    /// only those where a host reached a result), and deletes those evicted. Returns how many were written.
+    /// </summary>
+    public int SaveChanged(bool resultsOnly = false)
     {
         DeleteEvicted();
         int written = 0;
@@ -96,13 +100,14 @@ internal sealed class LedgerStore
             _buffer.Clear();
             lock (ledger.Gate)
             {
-                if (!ledger.Changed || ledger.Removed)
+                if (!ledger.Changed || ledger.Removed || (resultsOnly && !ledger.ResultChanged))
                 {
                     continue;
                 }
 
                 LedgerFile.Write(ledger, _buffer);
                 ledger.Changed = false;
+                ledger.ResultChanged = false;
             }
 
             if (TryWrite(ledger.InfoHash, _buffer.WrittenSpan))
