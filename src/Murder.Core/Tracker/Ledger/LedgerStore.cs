@@ -47,8 +47,24 @@ internal sealed class LedgerStore
     /// <summary>The file of a torrent's ledger.</summary>
     public string PathOf(Hash20 infoHash) => Path.Combine(_directory, infoHash.ToHex() + LedgerFile.Extension);
 
-    /// <summary>Loads every ledger file (call before serving). Returns how many ledgers were loaded.</summary>
+    /// <summary>
+    /// Loads every ledger file (call before serving). Returns how many ledgers were loaded. A
+    /// directory that cannot be read is logged: the tracker then starts with empty ledgers.
+    /// </summary>
     public int Load()
+    {
+        try
+        {
+            return LoadFiles();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            _log($"Cannot read the deploy ledgers in '{_directory}': {error.Message} The tracker starts with empty ledgers; fix the directory's permissions and restart it to get them back.");
+            return 0;
+        }
+    }
+
+    private int LoadFiles()
     {
         System.IO.Directory.CreateDirectory(_directory);
         int loaded = 0;
