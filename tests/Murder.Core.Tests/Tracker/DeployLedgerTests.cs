@@ -146,6 +146,52 @@ public sealed class DeployLedgerTests
     }
 
     [Fact]
+    public void ConcurrentReports_KeepCountsAndVersionsExact()
+    {
+        var ledgers = new DeployLedgerRegistry(new TrackerOptions(), _time);
+        const int Threads = 8, PerThread = 5000, Hosts = 1000;
+        System.Threading.Tasks.Parallel.For(0, Threads, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Threads }, thread =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                Assert.Null(Report(ledgers, Hash(1), "host" + ((thread * 7919) + i) % Hosts, (LedgerStage)(i % LedgerNames.StageCount)));
+            }
+        });
+
+        DeploySummary summary = ledgers.Summaries().Single();
+        Assert.Equal(Hosts, summary.Hosts);
+        Assert.Equal(Hosts, ledgers.EntryCount);
+        Assert.Equal(Threads * PerThread, summary.Version);
+        Assert.Equal(Hosts, summary.Counts.Sum());
+        DeployPage page = ledgers.Read(Hash(1), 0, Hosts, null)!;
+        Assert.Equal(Hosts, page.Entries.Select(e => e.Host).Distinct().Count());
+    }
+
+    [Fact]
+    public void ConcurrentEviction_KeepsTheEntryCountExact()
+    {
+        var ledgers = new DeployLedgerRegistry(new TrackerOptions { MaxDeploys = 4, Open = true }, _time);
+        System.Threading.Tasks.Parallel.For(0, 8, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = 8 }, thread =>
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                Assert.Null(Report(ledgers, Hash((thread * 31) + (i % 40)), "host" + (i % 17), LedgerStage.Downloading));
+            }
+        });
+
+        List<DeploySummary> left = ledgers.Summaries();
+        Assert.InRange(left.Count, 1, 4);
+        Assert.Equal(left.Sum(s => s.Hosts), ledgers.EntryCount);
+        int evicted = 0;
+        while (ledgers.TryTakeEvicted(out Hash20 _))
+        {
+            evicted++;
+        }
+
+        Assert.Equal(ledgers.Counters.DeploysEvicted, evicted);
+    }
+
+    [Fact]
     public void Restore_RefusesEntriesOutOfVersionOrder()
     {
         var ledger = new DeployLedger(Hash(1), null, 0, 0);
