@@ -13,7 +13,8 @@
     requests as Murder's Connection: close run: that pair is the like-for-like comparison. Prints
     announces/s, the tracker's CPU time per announce, wrk's socket errors, the peers each tracker
     then lists (scrape), and the resident memory of Murder's tracker process. Then the deploy
-    ledger: every one of PEERS distinct hosts reports once (bench/tracker/report.lua), the resident
+    ledger: every one of PEERS distinct hosts reports once (bench/tracker/report.lua: each host
+    keeps one stage, a realistic mix of every stage), the resident
     memory is read again (the ledger's cost at PEERS hosts), and wrk sends reports for DURATION
     seconds in both connection modes: reports/s and CPU per report, and from those and the
     announce figures the share of one core that PEERS hosts cost when each announces every 15 s
@@ -138,16 +139,15 @@ try {
     Write-Host "Load: wrk -t$Threads -c$Connections -d${Duration}s, $Peers distinct peers on one torrent, numwant=50, on $([Environment]::ProcessorCount) cores; load average before the runs: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
 
     # The deploy ledger: every host reports once (the ledger then holds PEERS entries), then the load.
-    $env:MURDER_BENCH_CLOSE = '0'
+    $env:MURDER_BENCH_HOSTS = $Peers
     $beforeLedger = Get-Rss $tracker.ProcessId
     $fill = Invoke-Wrk "http://127.0.0.1:$murderPort" 3 'report.lua'
     $ledger = Invoke-RestMethod "http://127.0.0.1:$murderPort/deploy?info_hash=$($torrent.InfoHash)&limit=1"
     if ($ledger.hosts -lt $Peers) { throw "After $($fill.Requests) reports the ledger holds $($ledger.hosts) hosts, not ${Peers}: raise -Duration or lower -Peers." }
     $perReport = 'new per report'
     $reports = foreach ($mode in @($keepAlive, $perReport)) {
-        $env:MURDER_BENCH_CLOSE = if ($mode -eq $perReport) { '1' } else { '0' }
         $cpuBefore = Get-CpuSeconds $tracker.ProcessId
-        $run = Invoke-Wrk "http://127.0.0.1:$murderPort" $Duration 'report.lua'
+        $run = Invoke-Wrk "http://127.0.0.1:$murderPort" $Duration $(if ($mode -eq $perReport) { 'report-close.lua' } else { 'report.lua' })
         $cpu = (Get-CpuSeconds $tracker.ProcessId) - $cpuBefore
         [pscustomobject]@{
             Tracker        = 'Murder'
@@ -173,6 +173,6 @@ finally {
     if ($opentracker -and -not $opentracker.HasExited) { $opentracker.Kill(); $null = $opentracker.WaitForExit(5000) }
     Stop-MurderTracker -Port $murderPort -WarningAction SilentlyContinue -ErrorAction Continue
     $env:MURDER_STATE_DIR = $savedState
-    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS, Env:MURDER_BENCH_CLOSE -ErrorAction Ignore
+    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS, Env:MURDER_BENCH_CLOSE, Env:MURDER_BENCH_HOSTS -ErrorAction Ignore
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 }

@@ -1,34 +1,37 @@
--- wrk script: deploy ledger reports from PEERS distinct hosts (host names differ; every request
--- comes from 127.0.0.1) on one torrent. MURDER_BENCH_INFOHASH is the percent-encoded info-hash.
--- One host in ten is seeding; the others are downloading, their bytes growing with every round.
+-- wrk script: deploy-ledger reports from HOSTS distinct hosts on one torrent, as peers send them
+-- (GET /report, the announce URL's last segment replaced). Each host keeps one stage, chosen by its
+-- number, so a run fills the ledger with a realistic mix: mostly downloading, some done or seeding,
+-- a few starting, verifying, extracting or failed. MURDER_BENCH_INFOHASH is the percent-encoded
+-- info-hash, MURDER_BENCH_SIZE the artifact's bytes, MURDER_BENCH_QUERY extra query (murder_key=...).
 local hash = os.getenv("MURDER_BENCH_INFOHASH")
-local peers = tonumber(os.getenv("MURDER_BENCH_PEERS") or "10000")
+local hosts = tonumber(os.getenv("MURDER_BENCH_HOSTS") or "10000")
+local size = tonumber(os.getenv("MURDER_BENCH_SIZE") or "104857600")
+local extra = os.getenv("MURDER_BENCH_QUERY") or ""
+if extra ~= "" then extra = "&" .. extra end
 local counter = 0
--- MURDER_BENCH_CLOSE=1 sends Connection: close, so every report opens a new connection.
-local headers = (os.getenv("MURDER_BENCH_CLOSE") == "1") and { ["Connection"] = "close" } or nil
-local size = 104857600
 
-function setup(thread)
-  -- Threads start at different hosts so they do not walk in step.
-  thread:set("start", math.random(0, peers - 1))
-end
-
-function init(args)
-  counter = start or 0
+local function stage(i)
+  local m = i % 100
+  if m < 3 then return "starting" elseif m < 6 then return "verifying" elseif m < 66 then return "downloading"
+  elseif m < 70 then return "extracting" elseif m < 80 then return "seeding" elseif m < 98 then return "done" end
+  return "failed"
 end
 
 function request()
-  local i = counter % peers
-  local round = math.floor(counter / peers)
+  local i = counter % hosts
   counter = counter + 1
-  local stage, downloaded = "downloading", (round * 1048576) % size
-  if i % 10 == 0 then
-    stage, downloaded = "seeding", size
-  end
+  local s = stage(i)
+  local downloaded = size
+  if s == "starting" then downloaded = 0
+  elseif s == "verifying" or s == "downloading" or s == "failed" then downloaded = math.floor(size * ((i * 7919) % 1000) / 1000) end
+  local rate = (s == "downloading") and (1000000 + (i * 104729) % 50000000) or 0
   local path = "/report?info_hash=" .. hash ..
     "&peer_id=-WK0001-" .. string.format("%012d", i) ..
-    "&host=bench-host-" .. string.format("%06d", i) ..
-    "&stage=" .. stage ..
-    "&downloaded=" .. downloaded .. "&left=" .. (size - downloaded) .. "&rate=" .. (1048576 + i)
-  return wrk.format("GET", path, headers)
+    "&host=host-" .. string.format("%05d", i) ..
+    "&role=peer&stage=" .. s ..
+    "&downloaded=" .. downloaded .. "&left=" .. (size - downloaded) .. "&rate=" .. rate .. extra
+  if s == "failed" then
+    path = path .. "&error_id=DiskFull&message=No%20space%20left%20on%20%2Fsrv%3A%20free%20space%20and%20retry"
+  end
+  return wrk.format("GET", path)
 end
