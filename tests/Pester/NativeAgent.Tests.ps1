@@ -101,14 +101,7 @@ Describe 'The native agent' -Tag Agent -Skip:([bool] $skipReason) {
         $results = @($jobs | Receive-Job -ErrorVariable peerErrors)
         $peerErrors | Should -BeNullOrEmpty
         $results.Count | Should -Be 4
-        $expected = Compare-DirectoryTree $source
-        foreach ($result in $results) {
-            $result.Bytes | Should -Be $made.Size
-            $result.InfoHash | Should -Be $made.InfoHash
-            $actual = Compare-DirectoryTree $result.Destination
-            ($actual.Keys -join ',') | Should -Be ($expected.Keys -join ',')
-            foreach ($key in $expected.Keys) { $actual[$key] | Should -Be $expected[$key] -Because "$key in $($result.Destination)" }
-        }
+        $null = Assert-PeerResult -Results $results -Torrent $made -Source $source
         # Each peer's transfer ran in a native agent, which keeps seeding from the same process.
         $lingering = @(Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'processes') -Filter 'peer-Native4-*.json' | ForEach-Object { Get-Content $_ -Raw | ConvertFrom-Json })
         $lingering.Count | Should -Be 4
