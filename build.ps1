@@ -4,7 +4,9 @@
     Builds and tests Murder for PowerShell.
 .DESCRIPTION
     Build: compiles the solution and lays out the importable module at out/Murder (manifest, script
-    module, format file, assemblies, MAML help generated from docs/en-US).
+    module, format file, assemblies, MAML help generated from docs/en-US) with, on a Linux x64 build
+    machine, the native agent (NativeAOT) in bin/linux-x64/murder-agent. Linking it needs a C
+    toolchain (clang or gcc) and zlib1g-dev, installed from Debian when missing and running as root.
     Test:  Build, then installs the test prerequisites it can (Debian packages, as root), runs the
     xunit suite and the Pester suite (in a child pwsh that imports out/Murder), and ends with one
     line 'N passed, N failed, N skipped'. Exits non-zero when anything failed.
@@ -24,7 +26,10 @@ param(
     [string[]] $PesterTag,
 
     # Skip installing Debian packages for the tests.
-    [switch] $NoPrerequisites
+    [switch] $NoPrerequisites,
+
+    # Skip the native agent (bin/linux-x64/murder-agent); hosts then run the managed one.
+    [switch] $NoNative
 )
 
 $ErrorActionPreference = 'Stop'
@@ -75,6 +80,7 @@ function Invoke-Build {
     Get-ChildItem -LiteralPath $agentBin -File -Filter 'Murder.Agent.*' |
         Where-Object { $_.Extension -in '.dll', '.pdb', '.json' } |
         Copy-Item -Destination $bin
+    if (-not $NoNative) { Publish-NativeAgent -Bin $bin }
 
     $version = Get-Version
     $manifest = Get-Content -LiteralPath (Join-Path $root 'Murder.psd1') -Raw
@@ -90,6 +96,39 @@ function Invoke-Build {
         '-OutputPath', (Join-Path $moduleOut 'en-US/Murder.Cmdlets.dll-Help.xml'))
     if ($LASTEXITCODE -ne 0) { throw 'Generating MAML help failed (see above).' }
     Write-Host "Built module $version at $moduleOut"
+}
+
+function Install-NativeToolchain {
+    # NativeAOT links with clang or gcc against zlib (libz.so); Debian's packages when missing.
+    $hasCompiler = [bool](Get-Command clang -ErrorAction Ignore) -or [bool](Get-Command gcc -ErrorAction Ignore)
+    $hasZlib = Test-Path -LiteralPath /usr/include/zlib.h
+    if ($hasCompiler -and $hasZlib) { return }
+    $missing = @(if (-not $hasCompiler) { 'clang' }) + @(if (-not $hasZlib) { 'zlib1g-dev' })
+    if ((& id -u) -ne '0' -or -not (Get-Command apt-get -ErrorAction Ignore)) {
+        throw "The native agent needs $($missing -join ' and ') to link: apt-get install $($missing -join ' '), or build with -NoNative (hosts then run the managed agent)."
+    }
+    Write-Host "Installing the native agent's build prerequisites: $($missing -join ', ')"
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native apt-get @('update', '-qq')
+    Invoke-Native apt-get (@('install', '-y', '-qq', '--no-install-recommends') + $missing)
+}
+
+function Publish-NativeAgent {
+    # The agent as one native executable (NativeAOT) for Linux x64 hosts: no .NET runtime there,
+    # milliseconds to start. Trim and AOT warnings are errors. NativeAOT cannot cross-compile to
+    # another OS, so other build machines leave it out (their module runs the managed agent).
+    param([string] $Bin)
+    $architecture = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture
+    if (-not $IsLinux -or $architecture -ne 'X64') {
+        Write-Host "Native agent: not built on $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription) $architecture (Linux x64 only); the module runs the managed agent."
+        return
+    }
+    Install-NativeToolchain
+    $publish = Join-Path $out 'native/linux-x64'
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/Murder.Agent/Murder.Agent.csproj'), '-c', $Configuration, '-r', 'linux-x64',
+        '-p:MurderNative=true', '-warnaserror', '-o', $publish, '--nologo', '-v', 'minimal')
+    $target = New-Item -ItemType Directory -Path (Join-Path $Bin 'linux-x64') -Force
+    Copy-Item -LiteralPath (Join-Path $publish 'Murder.Agent') -Destination (Join-Path $target 'murder-agent')
 }
 
 function Get-TrxCounts {

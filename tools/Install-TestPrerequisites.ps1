@@ -21,6 +21,9 @@ $prerequisites = @(
     @{ Package = 'python3-libtorrent'; Test = { (Test-Path /usr/bin/python3) -and $(& /usr/bin/python3 -c 'import libtorrent' 2>$null; $LASTEXITCODE -eq 0) } }
     # The tracker client's interop test and the tracker benchmark's reference (bench/tracker).
     @{ Package = 'opentracker'; Test = { [bool](Get-Command opentracker -ErrorAction Ignore) } }
+    # build.ps1 links the native agent with clang or gcc against zlib (it installs them too when it builds as root).
+    @{ Package = 'clang'; Test = { [bool](Get-Command clang -ErrorAction Ignore) -or [bool](Get-Command gcc -ErrorAction Ignore) } }
+    @{ Package = 'zlib1g-dev'; Test = { Test-Path /usr/include/zlib.h } }
     # Load generator of the tracker benchmark (bench/tracker); no test needs it.
     @{ Package = 'wrk'; Test = { [bool](Get-Command wrk -ErrorAction Ignore) } }
 )

@@ -18,7 +18,8 @@ namespace Murder.Agent;
 
 /// <summary>
 /// murder-agent: runs one tracker or seeder in the background, started by the module's launcher
-/// (`dotnet Murder.Agent.dll Start-MurderTracker -Port 8998 ...`). The arguments are the cmdlet's
+/// (`bin/linux-x64/murder-agent Start-MurderTracker -Port 8998 ...`, native; elsewhere
+/// `dotnet Murder.Agent.dll ...`, the same program managed). The arguments are the cmdlet's
 /// own parameter names, already validated by the cmdlet; secrets come through the environment.
 /// Like the PowerShell host it replaces, it records itself when ready, logs to standard output,
 /// and on failure writes one line `MURDER-ERROR ErrorId Category message` and exits 1.
@@ -186,5 +187,5 @@ internal sealed class AgentArguments
     public bool GetBool(string name) => Get(name) is string value && bool.Parse(value);
 
     private static MurderException Usage() =>
-        new("AgentUsage", MurderErrorCategory.InvalidArgument, "Usage: Murder.Agent.dll Start-MurderTracker|Start-MurderSeeding|Invoke-MurderPeer -Name value ... (started by the Murder module, not by hand).");
+        new("AgentUsage", MurderErrorCategory.InvalidArgument, "Usage: murder-agent (or dotnet Murder.Agent.dll) Start-MurderTracker|Start-MurderSeeding|Invoke-MurderPeer -Name value ... (started by the Murder module, not by hand).");
 }

@@ -46,7 +46,7 @@ internal static class RemotePeerCommand
             }
 
             PeerRun.Prepare(request);
-            var agent = new AgentHost(Environment.ProcessPath ?? "dotnet", typeof(RemotePeerCommand).Assembly.Location);
+            AgentHost agent = AgentHost.ThisProcess();
             PeerStatus final = AgentPeerRun.Run(store, agent, request, seedSeconds, DateTime.UtcNow, onStatus: null, stopping);
             Send("PEER", PeerStatusFile.ToJson(final));
         }

@@ -1,6 +1,7 @@
-# Background trackers and seeders run in the module's agent (Murder.Agent.dll on a dotnet host),
-# a small program instead of a whole PowerShell; MURDER_BACKGROUND_HOST=pwsh still runs them in
-# pwsh. Both hosts keep the same contract: a record when ready, the core's ErrorIds on failure.
+# Background trackers and seeders run in the module's agent, a small program instead of a whole
+# PowerShell: here the managed one (Murder.Agent.dll on a dotnet host, what hosts other than Linux
+# x64 run; MURDER_BACKGROUND_HOST=managed forces it; NativeAgent.Tests.ps1 tests the native one);
+# MURDER_BACKGROUND_HOST=pwsh still runs them in pwsh. Both hosts keep the same contract: a record when ready, the core's ErrorIds on failure.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-MurderUnderTest
@@ -27,7 +28,7 @@ AfterAll {
 }
 
 Describe 'The background agent' {
-    BeforeAll { $env:MURDER_BACKGROUND_HOST = $null }
+    BeforeAll { $env:MURDER_BACKGROUND_HOST = 'managed' }
 
     It 'is part of the built module' {
         Test-Path -LiteralPath $agent | Should -BeTrue
@@ -130,7 +131,7 @@ Describe 'MURDER_BACKGROUND_HOST=pwsh' {
 
 Describe 'Invoke-MurderPeer in the agent' {
     BeforeAll {
-        $env:MURDER_BACKGROUND_HOST = $null
+        $env:MURDER_BACKGROUND_HOST = 'managed'
         $script:trackerPort = Get-FreeTcpPort
         Start-MurderTracker -Port $trackerPort -BindAddress 127.0.0.1 -Open | Out-Null
         $script:peerSource = Join-Path $work 'peer-src'

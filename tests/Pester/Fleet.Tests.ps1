@@ -55,6 +55,10 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
         $installed | ForEach-Object { $_.Replaced | Should -BeFalse; $_.Path | Should -Be '/srv/murder' }
         foreach ($index in 0..2) { Join-Path $fleet.Hosts[$index].Srv 'murder/Murder.psd1' | Should -Exist }
         Join-Path $fleet.Hosts[3].Srv 'murder' | Should -Not -Exist
+        # An upload carries no file modes; the install makes the native agent executable, so Linux x86_64 hosts run it.
+        if (Test-Path -LiteralPath (Join-Path (Split-Path $env:MURDER_MODULE_PATH) 'bin/linux-x64/murder-agent')) {
+            [IO.File]::GetUnixFileMode((Join-Path $fleet.Hosts[0].Srv 'murder/bin/linux-x64/murder-agent')) -band [IO.UnixFileMode]::UserExecute | Should -Not -Be 0
+        }
 
         $again = Install-MurderModule -ConfigPath $config -ComputerName $h[0]
         $again.Replaced | Should -BeTrue

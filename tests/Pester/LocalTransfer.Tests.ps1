@@ -33,15 +33,8 @@ Describe 'A local Murder transfer' {
         $results = @($jobs | Receive-Job -ErrorVariable peerErrors)
         $peerErrors | Should -BeNullOrEmpty
         $results.Count | Should -Be 8
-        $expected = Compare-DirectoryTree $source
+        $expected = Assert-PeerResult -Results $results -Torrent $torrent -Source $source
         $expected.Count | Should -BeGreaterThan 3
-        foreach ($result in $results) {
-            $result.Bytes | Should -Be $torrent.Size
-            $result.InfoHash | Should -Be $torrent.InfoHash
-            $actual = Compare-DirectoryTree $result.Destination
-            ($actual.Keys -join ',') | Should -Be ($expected.Keys -join ',')
-            foreach ($key in $expected.Keys) { $actual[$key] | Should -Be $expected[$key] -Because "$key in $($result.Destination)" }
-        }
         # Every peer met the seeder at least; most met others too.
         ($results | Measure-Object PeersSeen -Maximum).Maximum | Should -BeGreaterThan 1
         Write-Host ('    peers: ' + (($results | ForEach-Object { '{0:N1}s seen={1} fromSeeders={2} fromPeers={3}' -f $_.Duration.TotalSeconds, $_.PeersSeen, $_.BytesFromSeeders, $_.BytesFromPeers }) -join '; '))

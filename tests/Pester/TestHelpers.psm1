@@ -57,6 +57,20 @@ function Compare-DirectoryTree {
     $table
 }
 
+function Assert-PeerResult {
+    # Each Invoke-MurderPeer result holds the whole torrent, and its destination the same files as the source.
+    param([Parameter(Mandatory)] [object[]] $Results, [Parameter(Mandatory)] $Torrent, [Parameter(Mandatory)] [string] $Source)
+    $expected = Compare-DirectoryTree $Source
+    foreach ($result in $Results) {
+        $result.Bytes | Should -Be $Torrent.Size
+        $result.InfoHash | Should -Be $Torrent.InfoHash
+        $actual = Compare-DirectoryTree $result.Destination
+        ($actual.Keys -join ',') | Should -Be ($expected.Keys -join ',')
+        foreach ($key in $expected.Keys) { $actual[$key] | Should -Be $expected[$key] -Because "$key in $($result.Destination)" }
+    }
+    $expected
+}
+
 function Stop-MurderTestProcesses {
     # Teardown for tests that start Murder's background processes in their own state directory.
     param([int] $TrackerPort)

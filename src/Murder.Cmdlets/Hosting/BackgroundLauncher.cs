@@ -14,20 +14,20 @@ namespace Murder.Cmdlets.Hosting;
 
 /// <summary>
 /// Starts a Murder tracker or seeder in a detached process that outlives this session (Murder ran
-/// them under screen). The process is the module's agent (Murder.Agent.dll on a dotnet host: a
-/// small program, a fraction of PowerShell's memory and start-up) when a dotnet host is found, and
-/// otherwise this same PowerShell (-NoProfile -NonInteractive, the module imported by path, the
-/// cmdlet run with -Foreground). MURDER_BACKGROUND_HOST=agent or =pwsh forces one. Output goes to a
+/// them under screen). The process is the module's agent (a small program, a fraction of
+/// PowerShell's memory and start-up: native on Linux x64, else Murder.Agent.dll on a dotnet host;
+/// see <see cref="AgentLocator"/>), and otherwise this same PowerShell (-NoProfile -NonInteractive,
+/// the module imported by path, the cmdlet run with -Foreground). MURDER_BACKGROUND_HOST forces
+/// one (native, managed, agent or pwsh). Output goes to a
 /// log in the state directory. Returns once the child has recorded itself in the
 /// <see cref="BackgroundProcessStore"/> (it does so when it is ready), or throws with the error the
 /// child reported.
 /// </summary>
 internal static class BackgroundLauncher
 {
-    /// <summary>The environment variable that forces the background host: agent or pwsh.</summary>
-    public const string HostVariable = "MURDER_BACKGROUND_HOST";
+    /// <summary>The environment variable that forces the background host: native, managed, agent or pwsh.</summary>
+    public const string HostVariable = AgentLocator.HostVariable;
 
-    private const string AgentFileName = "Murder.Agent.dll";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Starts <paramref name="command"/> (a cmdlet the agent also runs) in the background.</summary>
@@ -59,10 +59,10 @@ internal static class BackgroundLauncher
         {
             try
             {
-                using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, Merge(environment, agentEnvironment));
+                using Process child = DetachedProcess.Launch(store, agent.Executable, DetachedProcess.AgentArguments(agent, command, parameters.Concat(agentOnly ?? Array.Empty<KeyValuePair<string, object?>>()), logPath), logPath, Merge(environment, agentEnvironment));
                 return WaitUntilRecorded(store, kind, name, child, logPath, timeout, cancellationToken);
             }
-            catch (MurderException error) when (error.ErrorId == "BackgroundProcessFailed" && forced is not "agent")
+            catch (MurderException error) when (error.ErrorId == "BackgroundProcessFailed" && forced is not ("agent" or "native" or "managed"))
             {
                 // The agent could not run at all (no error of its own): PowerShell can.
             }
@@ -77,25 +77,12 @@ internal static class BackgroundLauncher
     }
 
     /// <summary>
-    /// The agent and a dotnet host to run it, or null when either is missing (or
-    /// MURDER_BACKGROUND_HOST=pwsh). Throws BackgroundHostNotFound when MURDER_BACKGROUND_HOST=agent
-    /// and the agent cannot run.
+    /// The agent for this machine (<see cref="AgentLocator"/>: native on Linux x64, else on a dotnet
+    /// host), or null when none can run here (or MURDER_BACKGROUND_HOST=pwsh). Throws
+    /// BackgroundHostNotFound when MURDER_BACKGROUND_HOST forces an agent that cannot run.
     /// </summary>
-    internal static AgentHost? FindAgent()
-    {
-        string? forced = Environment.GetEnvironmentVariable(HostVariable);
-        string? dotnet = forced is "pwsh" ? null : DotNetHost.Find();
-        string? agent = AgentPath();
-        if (forced is "agent" && (dotnet is null || agent is null))
-        {
-            throw new MurderException(
-                "BackgroundHostNotFound",
-                MurderErrorCategory.ObjectNotFound,
-                $"{HostVariable}=agent, but {(agent is null ? AgentFileName + " is not in the module's bin folder" : "no dotnet host with a .NET " + DotNetHost.MinimumMajorVersion + "+ runtime was found (DOTNET_ROOT, PATH)")}. Unset {HostVariable} to let the module use pwsh.");
-        }
-
-        return dotnet is not null && agent is not null ? new AgentHost(dotnet, agent) : null;
-    }
+    internal static AgentHost? FindAgent() =>
+        Path.GetDirectoryName(typeof(BackgroundLauncher).Assembly.Location) is { Length: > 0 } binDirectory ? AgentLocator.Find(binDirectory) : null;
 
     private static BackgroundProcessRecord WaitUntilRecorded(BackgroundProcessStore store, string kind, string name, Process process, string logPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -188,19 +175,6 @@ internal static class BackgroundLauncher
 
         // Hosted elsewhere: the pwsh on PATH.
         return (OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh", Array.Empty<string>());
-    }
-
-    /// <summary>The agent beside the cmdlet assembly (with its runtimeconfig), or null.</summary>
-    private static string? AgentPath()
-    {
-        string? binDirectory = Path.GetDirectoryName(typeof(BackgroundLauncher).Assembly.Location);
-        if (binDirectory is null)
-        {
-            return null;
-        }
-
-        string agent = Path.Combine(binDirectory, AgentFileName);
-        return File.Exists(agent) && File.Exists(Path.ChangeExtension(agent, ".runtimeconfig.json")) ? agent : null;
     }
 
     /// <summary>This module's manifest (out/Murder/Murder.psd1 beside bin/), or the cmdlet assembly itself.</summary>

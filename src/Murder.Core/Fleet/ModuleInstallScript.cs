@@ -33,6 +33,9 @@ public static class ModuleInstallScript
             "    Remove-Item -LiteralPath $murderStaged -Recurse -Force\n" +
             "    Send-MurderError 'NotAMurderModule' 'ResourceExists' \"$murderTarget holds files but no Murder module, so Murder will not replace it. Empty it, or set RemoteMurderPath to another directory.\"\n" +
             "} else {\n" +
+            // An upload carries no file modes: the native agent (Linux x64) must be executable to be chosen.
+            $"    $murderNative = Join-Path $murderStaged {PowerShellArguments.Quote("bin/" + RemoteCommandLine.NativeAgentRelativePath)}\n" +
+            "    if (-not $IsWindows -and (Test-Path -LiteralPath $murderNative -PathType Leaf)) { [System.IO.File]::SetUnixFileMode($murderNative, [System.IO.UnixFileMode] 0x1ED) }\n" +
             "    $murderHadOld = Test-Path -LiteralPath $murderTarget\n" +
             "    if ($murderHadOld) { Move-Item -LiteralPath $murderTarget -Destination $murderOld }\n" +
             "    try { Move-Item -LiteralPath $murderStaged -Destination $murderTarget }\n" +

@@ -43,14 +43,41 @@ public static class RemoteCommandLine
     }
 
     /// <summary>
-    /// DOTNET AGENT Invoke-MurderPeer -Remote BASE64: the module's agent run directly by the host's
-    /// dotnet, its arguments (<see cref="EncodeAgentArguments"/>) in Base64, so again nothing but the
-    /// two checked paths reaches the remote shell.
+    /// The module's agent run directly, Invoke-MurderPeer -Remote BASE64, its arguments
+    /// (<see cref="EncodeAgentArguments"/>) in Base64, so again nothing but the checked paths
+    /// reaches the remote shell. <paramref name="agentPath"/> is RemoteMurderPath/bin/Murder.Agent.dll.
     /// </summary>
     public static string BuildAgent(string dotnetPath, string agentPath, IEnumerable<KeyValuePair<string, object?>> arguments)
     {
-        return Executable(dotnetPath, "RemoteDotnetPath") + " " + Executable(agentPath, "RemoteMurderPath") + " " + AgentRemoteCommand + " " + AgentRemoteParameter + " " + EncodeAgentArguments(arguments);
+        return AgentLauncher(dotnetPath, agentPath, AgentRemoteCommand + " " + AgentRemoteParameter + " " + EncodeAgentArguments(arguments));
     }
+
+    /// <summary>
+    /// The part of the agent's line that names the program. A Windows host (a Windows-style
+    /// RemoteMurderPath; its shell is cmd.exe or PowerShell) gets `DOTNET AGENT ARGUMENTS`, as
+    /// always. Any other host gets a POSIX sh script (in single quotes, so any login shell passes it
+    /// on unchanged) that runs the native agent beside the dll, bin/linux-x64/murder-agent, where
+    /// `uname -sm` says Linux x86_64 and that file is executable, and `DOTNET AGENT` otherwise, with
+    /// the same ARGUMENTS; the paths are double-quoted there (no allowed character is special inside
+    /// double quotes). Where neither starts, the agent never answers and the caller falls back to PowerShell.
+    /// </summary>
+    private static string AgentLauncher(string dotnetPath, string agentPath, string arguments)
+    {
+        string dotnet = Executable(dotnetPath, "RemoteDotnetPath");
+        string agent = Executable(agentPath, "RemoteMurderPath");
+        if (RemotePath.IsWindows(agentPath))
+        {
+            return dotnet + " " + agent + " " + arguments;
+        }
+
+        string native = "\"" + agentPath[..(agentPath.LastIndexOf('/') + 1)] + NativeAgentRelativePath + "\"";
+        string script = "if [ \"$(uname -sm)\" = \"Linux x86_64\" ] && [ -x " + native + " ]; then exec " + native + " \"$@\"; " +
+            "else exec \"" + dotnetPath + "\" \"" + agentPath + "\" \"$@\"; fi";
+        return "sh -c '" + script + "' murder-agent " + arguments;
+    }
+
+    /// <summary>The native agent for Linux x64, relative to the module's bin folder.</summary>
+    public const string NativeAgentRelativePath = "linux-x64/murder-agent";
 
     /// <summary>The agent's command and parameter for a peer run over SSH.</summary>
     public const string AgentRemoteCommand = "Invoke-MurderPeer";

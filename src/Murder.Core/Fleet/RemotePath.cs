@@ -9,8 +9,14 @@ public static class RemotePath
     public static string Combine(string directory, string name)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        bool windows = directory.Contains('\\', StringComparison.Ordinal) || (directory.Length >= 2 && directory[1] == ':');
-        char separator = windows ? '\\' : '/';
+        char separator = IsWindows(directory) ? '\\' : '/';
         return directory.TrimEnd('/', '\\') + separator + name;
+    }
+
+    /// <summary>Whether <paramref name="path"/> looks like a Windows path (a '\\', or a drive letter).</summary>
+    public static bool IsWindows(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return path.Contains('\\', StringComparison.Ordinal) || (path.Length >= 2 && path[1] == ':');
     }
 }

@@ -36,10 +36,17 @@ public static class DetachedProcess
         ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
     };
 
-    /// <summary>`Murder.Agent.dll COMMAND -Name value ...` (-Foreground is implied).</summary>
+    /// <summary>`[Murder.Agent.dll] COMMAND -Name value ...` for <see cref="AgentHost.Executable"/> (-Foreground is implied).</summary>
     public static List<string> AgentArguments(AgentHost agent, string command, IEnumerable<KeyValuePair<string, object?>> parameters, string logPath)
     {
-        var arguments = new List<string> { agent.Path, command };
+        ArgumentNullException.ThrowIfNull(agent);
+        var arguments = new List<string>();
+        if (agent.AssemblyPath is string assembly)
+        {
+            arguments.Add(assembly);
+        }
+
+        arguments.Add(command);
         foreach (KeyValuePair<string, object?> parameter in parameters)
         {
             if (parameter.Key != "Foreground" && parameter.Value is not null)

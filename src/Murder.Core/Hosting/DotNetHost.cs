@@ -35,6 +35,10 @@ public static class DotNetHost
         return null;
     }
 
+    /// <summary>Whether <paramref name="path"/> names a dotnet host (dotnet, dotnet.exe), not another program.</summary>
+    public static bool IsHostExecutable(string path) =>
+        Path.GetFileName(path).Equals(ExecutableName, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Whether <paramref name="dotnetRoot"/> holds a dotnet executable and a runtime of version 8 or later.</summary>
     public static bool IsUsableRoot(string dotnetRoot)
     {
@@ -65,7 +69,7 @@ public static class DotNetHost
     private static IEnumerable<string> Candidates()
     {
         // pwsh as a .NET tool (`dotnet pwsh`): this very process is the host.
-        if (Environment.ProcessPath is string processPath && Path.GetFileName(processPath).Equals(ExecutableName, StringComparison.OrdinalIgnoreCase))
+        if (Environment.ProcessPath is string processPath && IsHostExecutable(processPath))
         {
             yield return processPath;
         }
