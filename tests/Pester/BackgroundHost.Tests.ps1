@@ -12,7 +12,7 @@ BeforeAll {
     $script:agent = Join-Path (Split-Path $env:MURDER_MODULE_PATH) 'bin/Murder.Agent.dll'
 
     function Get-CommandLine([int] $ProcessId) {
-        if ($IsLinux) { ((Get-Content -LiteralPath "/proc/$ProcessId/cmdline" -Raw) -split "`0") -join ' ' }
+        if ($IsLinux) { ((Get-Content -LiteralPath "/proc/$ProcessId/cmdline" -Raw -ErrorAction Ignore) -split "`0") -join ' ' }
         else { (Get-CimInstance Win32_Process -Filter "ProcessId = $ProcessId").CommandLine }
     }
     function Get-ResidentMegabytes([int] $ProcessId) { (Get-Process -Id $ProcessId).WorkingSet64 / 1MB }

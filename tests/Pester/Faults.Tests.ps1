@@ -32,7 +32,8 @@ BeforeAll {
     }
 
     function Wait-PeerResult($Peer, [int] $TimeoutSeconds = 120) {
-        Wait-Until { Test-Path -LiteralPath $Peer.Result } -TimeoutSeconds $TimeoutSeconds -Because "peer $($Peer.Name) to finish ($(Get-Content "$($Peer.Home).err" -Raw -ErrorAction Ignore))"
+        # Set-Content creates the file before it writes: wait for the content, not the name.
+        Wait-Until { Get-Content -LiteralPath $Peer.Result -Raw -ErrorAction Ignore } -TimeoutSeconds $TimeoutSeconds -Because "peer $($Peer.Name) to finish ($(Get-Content "$($Peer.Home).err" -Raw -ErrorAction Ignore))"
         Get-Content -LiteralPath $Peer.Result -Raw | ConvertFrom-Json
     }
 
@@ -94,11 +95,16 @@ Describe 'Faults during a transfer' -Tag Faults {
         $releases = Join-Path $peer.Home 'releases'
         $staging = $null
         $deadline = [DateTime]::UtcNow.AddSeconds(120)
+        # The extraction runs in the session's agent (its first log line names its process), which
+        # would notice the session's end only within 0.5 s: the peer killed is that agent.
+        $agentId = 0
         while (-not $staging -and [DateTime]::UtcNow -lt $deadline -and -not $peer.Process.HasExited) {
+            if (-not $agentId -and (Get-ChildItem (Join-Path $env:MURDER_STATE_DIR 'logs') -Filter 'peer-Extract1-*.log' -ErrorAction Ignore | Get-Content -TotalCount 1 -ErrorAction Ignore) -match 'agent process (\d+)') { $agentId = [int] $Matches[1] }
             $staging = Get-ChildItem -LiteralPath $releases -Filter '.murder-*' -Force -ErrorAction Ignore | Select-Object -First 1
             if (-not $staging) { Start-Sleep -Milliseconds 5 }
         }
         if (-not $staging) { Set-ItResult -Inconclusive -Because 'the extraction finished before the test could see its staging directory'; return }
+        if ($agentId) { Stop-Process -Id $agentId -Force -ErrorAction Ignore }
         $peer.Process.Kill($true)
         $peer.Process.WaitForExit()
         Test-Path (Join-Path $releases 'Extract1') | Should -BeFalse -Because 'no partial release may be visible'

@@ -17,8 +17,9 @@ public sealed record AgentHost(string Executable, string? AssemblyPath)
     /// <summary>The native agent's file name in bin/RID/.</summary>
     public const string NativeFileName = "murder-agent";
 
-    /// <summary>Whether this is the native agent (no dotnet host, no assembly argument).</summary>
-    public bool IsNative => AssemblyPath is null;
+    /// <summary>Whether this is the native agent (no dotnet host, no assembly argument). An empty
+    /// path counts as none: that is what Assembly.Location gives inside a native executable.</summary>
+    public bool IsNative => string.IsNullOrEmpty(AssemblyPath);
 
     /// <summary>The program to start (the name callers used when the agent always ran on dotnet).</summary>
     public string Dotnet => Executable;

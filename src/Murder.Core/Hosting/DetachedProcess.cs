@@ -41,9 +41,9 @@ public static class DetachedProcess
     {
         ArgumentNullException.ThrowIfNull(agent);
         var arguments = new List<string>();
-        if (agent.AssemblyPath is string assembly)
+        if (!agent.IsNative)
         {
-            arguments.Add(assembly);
+            arguments.Add(agent.AssemblyPath!);
         }
 
         arguments.Add(command);

@@ -40,6 +40,8 @@ public sealed class AgentLocatorTests : IDisposable
         Assert.Equal(native, agent.Executable);
         Assert.Equal(new[] { "Start-MurderTracker", "-Port", "8998" }, DetachedProcess.AgentArguments(agent, "Start-MurderTracker", [new("Port", 8998)], "unused.log"));
         Assert.True(AgentLocator.Find(_bin.Path, "agent", "linux-x64", () => null)!.IsNative, "agent prefers the native one, and needs no dotnet for it");
+        // Assembly.Location is empty inside a native executable: an agent built from it is still native.
+        Assert.Equal(new[] { "Start-MurderTracker" }, DetachedProcess.AgentArguments(new AgentHost(native, string.Empty), "Start-MurderTracker", [], "unused.log"));
     }
 
     [SkippableFact]

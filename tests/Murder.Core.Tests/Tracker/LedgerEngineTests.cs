@@ -136,6 +136,11 @@ public sealed class LedgerEngineTests : IDisposable
 
         _client.Report(TrackerTestData.Torrent, "h0", "done", left: 0);
         Assert.Equal(["h0"], Hosts(_client.Read(TrackerTestData.Torrent, since: 11)));
+
+        // A since this ledger never gave (a reader of an earlier ledger of the torrent) gets everything.
+        JsonElement reset = _client.Read(TrackerTestData.Torrent, since: 5000);
+        Assert.Equal(10, Hosts(reset).Length);
+        Assert.Equal(12, reset.GetProperty("next").GetInt64());
     }
 
     [Fact]

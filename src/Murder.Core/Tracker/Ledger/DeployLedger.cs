@@ -169,6 +169,13 @@ internal sealed class DeployLedger
     /// </summary>
     public int Collect(long since, LedgerStage? stage, Span<int> into, out bool more, out long next)
     {
+        if (since > Version)
+        {
+            // A version this ledger never gave: the reader followed an earlier ledger of this
+            // torrent (evicted, or lost with a tracker that kept none). Everything is news to it.
+            since = 0;
+        }
+
         int taken = 0;
         more = false;
         long last = since;

@@ -158,7 +158,7 @@ public sealed class TrackerServer : IDisposable
             await housekeeping.CancelAsync().ConfigureAwait(false);
             await background.ConfigureAwait(false);
             Dispose();
-            _ledgerStore?.SaveChanged();
+            SaveLedgers(resultsOnly: false);
         }
     }
 
@@ -688,7 +688,7 @@ public sealed class TrackerServer : IDisposable
                 {
                     bool full = now >= nextSave;
                     nextSave = full ? now + saveInterval : nextSave;
-                    _ledgerStore.SaveChanged(resultsOnly: !full);
+                    SaveLedgers(resultsOnly: !full);
                 }
 
                 if (_watcher is not null && now >= nextScan)
@@ -700,6 +700,20 @@ public sealed class TrackerServer : IDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private void SaveLedgers(bool resultsOnly)
+    {
+        try
+        {
+            _ledgerStore?.SaveChanged(resultsOnly);
+        }
+        catch (Exception error)
+        {
+            // A bug in saving must not stop housekeeping (connection deadlines, expiry); the
+            // ledgers stay in memory and are saved again on the next tick.
+            _log($"Saving the deploy ledgers failed: {error.GetType().Name}: {error.Message}");
         }
     }
 
