@@ -89,7 +89,7 @@ internal sealed class SwarmRegistry
         {
             if (!_options.Open)
             {
-                return "unregistered torrent";
+                return TrackerRefusal.Unregistered;
             }
 
             if (request.Event == TrackerEvent.Stopped)
@@ -111,7 +111,7 @@ internal sealed class SwarmRegistry
         {
             if (swarm.Removed)
             {
-                return "unregistered torrent";
+                return TrackerRefusal.Unregistered;
             }
 
             int index = swarm.IndexOf(request.PeerId);
