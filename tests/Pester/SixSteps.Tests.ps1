@@ -176,13 +176,13 @@ Describe 'A torrent the tracker does not serve' -Tag SixSteps {
 Describe 'Murder''s six steps over SSH' -Tag Fleet, SixSteps -Skip:([bool] $fleetSkip) {
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'TestFleet.psm1') -Force
-        $script:fleet = New-TestFleet -WorkPath (Join-Path $work 'fleet') -Count 4
-        $script:h = @($fleet.Hosts | ForEach-Object Address)
-        # TempPath /srv/tmp: each host's own (its /srv), and on this control machine the real /srv/tmp.
-        $script:config = New-TestFleetConfig -Fleet $fleet -Peers $h
         $script:controlTemp = '/srv/tmp'
         $script:createdControlTemp = -not (Test-Path -LiteralPath $controlTemp)
         $script:id = [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $script:fleet = New-TestFleet -WorkPath (New-Item -ItemType Directory -Path (Join-Path $work 'fleet')).FullName -Count 4
+        $script:h = @($fleet.Hosts | ForEach-Object Address)
+        # TempPath /srv/tmp: each host's own (its /srv), and on this control machine the real /srv/tmp.
+        $script:config = New-TestFleetConfig -Fleet $fleet -Peers $h
         $null = Install-MurderModule -ConfigPath $config -ComputerName $h
         # The release lives on the hosts that will seed it.
         foreach ($index in 0..3) { New-SampleTree -Path (Join-Path $fleet.Hosts[$index].Srv 'build/current') -BinaryBytes 1MB }
@@ -201,7 +201,7 @@ Describe 'Murder''s six steps over SSH' -Tag Fleet, SixSteps -Skip:([bool] $flee
     }
     AfterAll {
         if ($fleet) { Remove-TestFleet $fleet }
-        Get-ChildItem -LiteralPath $controlTemp -Filter "*$id*" -ErrorAction Ignore | Remove-Item -Force -ErrorAction Ignore
+        if ($id) { Get-ChildItem -LiteralPath $controlTemp -Filter "*$id*" -ErrorAction Ignore | Remove-Item -Force -ErrorAction Ignore }
         if ($createdControlTemp) { Remove-Item -LiteralPath $controlTemp -Recurse -Force -ErrorAction Ignore }
     }
 
