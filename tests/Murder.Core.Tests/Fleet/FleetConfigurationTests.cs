@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using Murder.Core.Fleet;
 using Xunit;
@@ -94,5 +95,15 @@ public class FleetConfigurationTests
         {
             Assert.Contains(key, text, System.StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void LocalTempPath_IsTheConfiguredTempPath_ElseSlashTmpOnLinux_AndTheSystemTempElsewhere()
+    {
+        Assert.Equal("/srv/tmp", From(("TempPath", "/srv/tmp")).LocalTempPath());
+        Assert.Equal(@"C:\Windows\Temp\Murder", From(("TempPath", @"C:\Windows\Temp\Murder")).LocalTempPath());
+        Assert.Equal(OperatingSystem.IsLinux() ? "/tmp" : System.IO.Path.GetTempPath(), From().LocalTempPath());
+        // The hosts' default stays Murder's /tmp whatever this machine is.
+        Assert.Equal("/tmp", From().TempPath);
     }
 }
