@@ -242,7 +242,11 @@ Describe 'Murder''s six steps over SSH' -Tag Fleet, SixSteps -Skip:([bool] $flee
             Join-Path $fleet.Hosts[1].Srv "state/tracker-8998/torrents/$tag.tgz.torrent" | Should -Exist -Because 'registered on the tracker''s host'
             Get-InfoHash $made.LocalTorrentPath | Should -Be $made.InfoHash
             $null = Start-MurderSeeding -ConfigPath $config -ComputerName $h[2] -Tag $tag
-            $peers = @(Invoke-MurderPeer -ConfigPath $config -ComputerName $h[0], $h[3] -Tag $tag -DestinationPath /srv/releases)
+            # As the README shows it: host names from a file, through the pipeline.
+            $hostsFile = Join-Path $work 'hosts.txt'
+            Set-Content -LiteralPath $hostsFile -Value $h[0], $h[3]
+            $peers = @(Get-Content -LiteralPath $hostsFile | Invoke-MurderPeer -ConfigPath $config -Tag $tag -DestinationPath /srv/releases)
+            $peers.Count | Should -Be 2
             $peers | ForEach-Object { $_.Status | Should -Be 'Succeeded' }
             Assert-Release -Indexes 0, 3 -Tag $tag
             Stop-MurderSeeding -ConfigPath $config -ComputerName $h[2] -Tag $tag
