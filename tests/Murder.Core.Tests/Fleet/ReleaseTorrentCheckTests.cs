@@ -3,7 +3,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.Fleet;
 using Murder.Core.MetaInfo;
-using Murder.Core.Packaging;
 using Xunit;
 
 namespace Murder.Core.Tests.Fleet;
@@ -16,16 +15,8 @@ public class ReleaseTorrentCheckTests
     private static readonly TorrentMetaInfo Current = Release(seed: 1);
     private static readonly TorrentMetaInfo Earlier = Release(seed: 2);
 
-    internal static TorrentMetaInfo Release(int seed, string name = "Deploy20260101.tgz", string announce = "http://tracker01:8998/announce")
-    {
-        byte[] data = new byte[40_000];
-        new Random(seed).NextBytes(data);
-        using var hasher = new PieceHasher(16_384);
-        hasher.Append(data);
-        return MetaInfoReader.Parse(MetaInfoWriter.CreateSingleFile(
-            new SingleFileTorrent { Name = name, Length = data.Length, PieceLength = 16_384, PieceHashes = hasher.Complete(), Announce = announce },
-            out _));
-    }
+    internal static TorrentMetaInfo Release(int seed, string name = "Deploy20260101.tgz", string announce = "http://tracker01:8998/announce") =>
+        ReleaseTorrents.Parse(seed, name, announce);
 
     private static Task<ReleaseTorrentCheckResult> Check(FakeTrackerClient tracker, TorrentMetaInfo torrent, TimeSpan? wait = null) =>
         new ReleaseTorrentCheck(tracker, wait ?? TimeSpan.FromSeconds(5), Poll).CheckAsync(torrent, "/tmp/Deploy20260101.tgz.torrent", CancellationToken.None);

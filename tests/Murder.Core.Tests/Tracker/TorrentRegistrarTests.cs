@@ -4,7 +4,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.Hosting;
 using Murder.Core.MetaInfo;
-using Murder.Core.Packaging;
 using Murder.Core.Tests.Fleet;
 using Murder.Core.Tracker;
 using Murder.Core.Tracker.Client;
@@ -18,14 +17,8 @@ public sealed class TorrentRegistrarTests : IDisposable
 
     public void Dispose() => _work.Dispose();
 
-    private string WriteTorrent(string relative, int seed, string announce = "http://tracker01:8998/announce")
-    {
-        byte[] data = new byte[20_000];
-        new Random(seed).NextBytes(data);
-        using var hasher = new PieceHasher(16_384);
-        hasher.Append(data);
-        return _work.WriteFile(relative, MetaInfoWriter.CreateSingleFile(new SingleFileTorrent { Name = "Deploy20260101.tgz", Length = data.Length, PieceLength = 16_384, PieceHashes = hasher.Complete(), Announce = announce }, out _));
-    }
+    private string WriteTorrent(string relative, int seed, string announce = "http://tracker01:8998/announce") =>
+        _work.WriteFile(relative, ReleaseTorrents.Bytes(seed, announce: announce));
 
     [Fact]
     public void Register_CopiesIntoTheDirectory_ReplacesAnEarlierReleaseOnlyWithForce_AndNamesIt()
