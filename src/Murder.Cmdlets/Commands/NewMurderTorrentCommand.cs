@@ -142,7 +142,10 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
 
             var parameters = new List<KeyValuePair<string, object?>> { new("Port", registration.Port), new("Force", true) };
             string temp = Configuration.TempPath, module = Configuration.RemoteMurderPath, torrent = registration.LocalTorrent;
-            var job = new FleetJob(registration.Tracker, (e, a, t) => RegisterMurderTorrentCommand.RegisterRemotelyAsync(e, a, torrent, temp, module, parameters, t));
+            // On the seeder itself the torrent is already there: nothing to copy, nothing left over.
+            var job = registration.OnSeeder is string there
+                ? new FleetJob(registration.Tracker, RemoteCmdlet("Register-MurderTorrent", new List<KeyValuePair<string, object?>>(parameters) { new("Path", there) }))
+                : new FleetJob(registration.Tracker, (e, a, t) => RegisterMurderTorrentCommand.RegisterRemotelyAsync(e, a, torrent, temp, module, parameters, t));
             jobs.Add(job);
             pending[job] = registration;
         }
@@ -239,7 +242,7 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
                     result.Properties.Add(new PSNoteProperty("LocalTorrentPath", localTorrent));
                     if (register)
                     {
-                        _registrations.Enqueue(new PendingRegistration(tracker, localTorrent, port));
+                        _registrations.Enqueue(new PendingRegistration(tracker, localTorrent, port, ReferenceEquals(tracker, seeder) ? remoteTorrent : null));
                     }
                 }
 
@@ -287,7 +290,7 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
     private static string NotRegistered(PendingRegistration registration, string why) =>
         $"'{System.IO.Path.GetFileName(registration.LocalTorrent)}' is not registered with the tracker ({why}), and Murder's tracker serves registered torrents only. Start the tracker if it is not running (Start-MurderTracker), then register it: {TrackerRefusal.HowToRegister(registration.LocalTorrent, registration.Port, registration.Tracker?.ComputerName)}.";
 
-    private sealed record PendingRegistration(FleetTarget? Tracker, string LocalTorrent, int Port);
+    private sealed record PendingRegistration(FleetTarget? Tracker, string LocalTorrent, int Port, string? OnSeeder);
 
     private static ProgressRecord? Describe(TorrentCreationPlan plan, TorrentCreationProgress progress, TimeSpan elapsed)
     {

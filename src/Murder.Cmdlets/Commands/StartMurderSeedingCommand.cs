@@ -30,6 +30,7 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
     private readonly ConcurrentQueue<string> _notes = new();
+    private readonly ConcurrentQueue<string> _warnings = new();
 
     /// <summary>The deploy tag.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -151,10 +152,18 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         MurderException? unasked = RunWithProgress(
             token =>
             {
-                TorrentRegistration? registration = TorrentRegistrar.RegisterWithLocalTracker(store, torrentPath, torrent, force: true, token);
-                if (registration?.ReplacedInfoHash is string replaced)
+                try
                 {
-                    _notes.Enqueue($"{registration.Name}: the tracker on this machine now serves {registration.InfoHash} instead of the earlier {replaced}.");
+                    TorrentRegistration? registration = TorrentRegistrar.RegisterWithLocalTracker(store, torrentPath, torrent, force: true, token);
+                    if (registration?.ReplacedInfoHash is string replaced)
+                    {
+                        _notes.Enqueue($"{registration.Name}: the tracker on this machine now serves {registration.InfoHash} instead of the earlier {replaced}.");
+                    }
+                }
+                catch (MurderException error)
+                {
+                    // The tracker's answer below decides whether seeding starts.
+                    _warnings.Enqueue($"Could not register {torrent.Name} with the tracker on this machine ({error.ErrorId}): {error.Message}");
                 }
 
                 using var client = new HttpTrackerClient(ProbeTimeout);
@@ -164,6 +173,11 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         while (_notes.TryDequeue(out string? note))
         {
             WriteVerbose(note);
+        }
+
+        while (_warnings.TryDequeue(out string? warning))
+        {
+            WriteWarning(warning);
         }
 
         if (unasked is not null)

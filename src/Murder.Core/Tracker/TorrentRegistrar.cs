@@ -86,7 +86,6 @@ public static class TorrentRegistrar
             name += ".torrent";
         }
 
-        Directory.CreateDirectory(directory);
         string destination = Path.Combine(directory, name);
         var registration = new TorrentRegistration
         {
@@ -98,6 +97,15 @@ public static class TorrentRegistrar
         if (Path.GetFullPath(destination) == Path.GetFullPath(torrentPath))
         {
             return registration;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new MurderException("TorrentRegistrationFailed", MurderErrorCategory.WriteError, $"Cannot create the torrent directory '{directory}': {error.Message}", error) { TargetObject = directory };
         }
 
         string? replaced = null;
@@ -117,8 +125,17 @@ public static class TorrentRegistrar
         }
 
         string temporary = Path.Combine(directory, "." + name + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        File.WriteAllBytes(temporary, bytes);
-        File.Move(temporary, destination, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temporary, bytes);
+            File.Move(temporary, destination, overwrite: true);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temporary);
+            throw new MurderException("TorrentRegistrationFailed", MurderErrorCategory.WriteError, $"Cannot write '{destination}': {error.Message} Register as the user that runs the tracker.", error) { TargetObject = destination };
+        }
+
         return registration with { ReplacedInfoHash = replaced };
     }
 
