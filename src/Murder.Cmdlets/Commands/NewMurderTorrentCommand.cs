@@ -134,12 +134,6 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
         var pending = new Dictionary<FleetJob, PendingRegistration>();
         while (_registrations.TryDequeue(out PendingRegistration? registration))
         {
-            if (registration.Tracker is null)
-            {
-                WriteWarning(NotRegistered(registration, "the tracker's host is not known"));
-                continue;
-            }
-
             var parameters = new List<KeyValuePair<string, object?>> { new("Port", registration.Port), new("Force", true) };
             string temp = Configuration.TempPath, module = Configuration.RemoteMurderPath, torrent = registration.LocalTorrent;
             // On the seeder itself the torrent is already there: nothing to copy, nothing left over.
@@ -228,7 +222,7 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
             }
 
             _seederOfTag[tag] = seeder.ComputerName;
-            FleetTarget? tracker = announce is null ? null : TrackerTarget(announce, seeder);
+            FleetTarget tracker = announce is null ? seeder : TrackerTarget(announce, seeder);
             bool register = !NoRegister && announce is not null;
             int port = announce?.Port ?? AnnounceUrl.DefaultPort;
             _creations.Add(new FleetJob(seeder, async (executor, activity, token) =>
@@ -251,29 +245,11 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
         }
     }
 
-    /// <summary>
-    /// The host to register with: TrackerHost from the configuration, else the announce URL's host;
-    /// the seeder itself when that names it (or loopback, as seen from the seeder).
-    /// </summary>
-    private FleetTarget? TrackerTarget(Uri announce, FleetTarget seeder)
-    {
-        string host = Configuration.TrackerHost ?? announce.IdnHost;
-        if (host is "localhost" || (System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address))
-            || host.Equals(seeder.ComputerName, StringComparison.OrdinalIgnoreCase) || host.Equals(seeder.Host?.Name, StringComparison.OrdinalIgnoreCase))
-        {
-            return seeder;
-        }
-
-        try
-        {
-            FleetHost tracker = Configuration.Host(host);
-            return tracker.Equals(seeder.Host) ? seeder : FleetTarget.For(tracker);
-        }
-        catch (MurderException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The host to register with (see FleetConfiguration.RegistrationHost); the seeder's own target when it is the seeder or loopback.</summary>
+    private FleetTarget TrackerTarget(Uri announce, FleetTarget seeder) =>
+        Configuration.RegistrationHost(announce) is FleetHost tracker && !tracker.Equals(seeder.Host) && !tracker.Name.Equals(seeder.ComputerName, StringComparison.OrdinalIgnoreCase)
+            ? FleetTarget.For(tracker)
+            : seeder;
 
     private static string? TryNormalize(string tracker)
     {
@@ -288,9 +264,9 @@ public sealed class NewMurderTorrentCommand : MurderFleetCmdlet
     }
 
     private static string NotRegistered(PendingRegistration registration, string why) =>
-        $"'{System.IO.Path.GetFileName(registration.LocalTorrent)}' is not registered with the tracker ({why}), and Murder's tracker serves registered torrents only. Start the tracker if it is not running (Start-MurderTracker), then register it: {TrackerRefusal.HowToRegister(registration.LocalTorrent, registration.Port, registration.Tracker?.ComputerName)}.";
+        $"'{System.IO.Path.GetFileName(registration.LocalTorrent)}' is not registered with the tracker ({why}), and Murder's tracker serves registered torrents only. Start the tracker if it is not running (Start-MurderTracker), then register it: {TrackerRefusal.HowToRegister(registration.LocalTorrent, registration.Port, registration.Tracker.ComputerName)}.";
 
-    private sealed record PendingRegistration(FleetTarget? Tracker, string LocalTorrent, int Port, string? OnSeeder);
+    private sealed record PendingRegistration(FleetTarget Tracker, string LocalTorrent, int Port, string? OnSeeder);
 
     private static ProgressRecord? Describe(TorrentCreationPlan plan, TorrentCreationProgress progress, TimeSpan elapsed)
     {

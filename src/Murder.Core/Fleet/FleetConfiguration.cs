@@ -105,6 +105,24 @@ public sealed record FleetConfiguration
     /// <summary>The tracker's host: TrackerHost, else the seeder.</summary>
     public FleetHost? Tracker() => TrackerHost is not null ? Host(TrackerHost) : Seeder();
 
+    /// <summary>
+    /// The host that runs the tracker of a torrent announcing to <paramref name="announceUrl"/>, to
+    /// register it there over SSH: TrackerHost when set, else the announce URL's host. Null when
+    /// that is loopback or localhost, which names the machine the torrent was made on; or when it
+    /// is not a usable host name.
+    /// </summary>
+    public FleetHost? RegistrationHost(Uri announceUrl)
+    {
+        ArgumentNullException.ThrowIfNull(announceUrl);
+        string host = TrackerHost ?? announceUrl.IdnHost;
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address)))
+        {
+            return null;
+        }
+
+        return FleetHost.Check(host) is null ? Host(host) : null;
+    }
+
     /// <summary>Tracker, seeder and peers, each once.</summary>
     public IReadOnlyList<FleetHost> AllHosts()
     {
