@@ -4,7 +4,8 @@
     Murder's main job on this machine, from a fresh clone: a real BitTorrent deploy on loopback.
 .DESCRIPTION
     Builds the module if out/Murder is missing, then runs a whole Murder transfer on this machine:
-    a tracker, the sample release packed into TAG.tgz with its torrent, a seeder, and -PeerCount
+    a tracker (the default one, serving registered torrents only: New-MurderTorrent registers the
+    torrent with it), the sample release packed into TAG.tgz with its torrent, a seeder, and -PeerCount
     peers, each its own process, downloading through the swarm and extracting into
     DESTINATION/peerN/TAG. It prints each peer's result, checks every extracted file against the
     source, and stops everything it started (also on failure). Murder's state (process records,
@@ -37,7 +38,7 @@ $env:MURDER_STATE_DIR = Join-Path $WorkPath 'state'
 $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
 
 try {
-    $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Open
+    $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1
     Write-Host "Tracker:  $($tracker.Url) (process $($tracker.ProcessId))"
     $torrent = New-MurderTorrent -Tag $Tag -Path $Path -Tracker $tracker.Url -OutputDirectory (Join-Path $WorkPath 'seeder')
     Write-Host "Artifact: $($torrent.ArtifactPath), $($torrent.Size) bytes, $($torrent.PieceCount) pieces, info-hash $($torrent.InfoHash)"

@@ -44,6 +44,9 @@ AfterAll {
         Remove-TestFleet $fleet
         $env:MURDER_STATE_DIR = $savedState
         Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+        # New-MurderTorrent -ComputerName brings each torrent back to TempPath here too (/srv/tmp of the config).
+        Remove-Item -Path '/srv/tmp/Steps.tgz.torrent', '/srv/tmp/Agent1.tgz.torrent' -Force -ErrorAction Ignore
+        if (-not (Get-ChildItem -LiteralPath '/srv/tmp' -Force -ErrorAction Ignore)) { Remove-Item -LiteralPath '/srv/tmp' -ErrorAction Ignore }
     }
 }
 

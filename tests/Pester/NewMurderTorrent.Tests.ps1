@@ -66,16 +66,28 @@ Describe 'New-MurderTorrent' {
         $result.Size | Should -Be 255
     }
 
-    It 'defaults the output directory to the system temp directory' {
+    It 'defaults the output directory to TempPath: /tmp on Linux, the system temp directory elsewhere' {
         $tag = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $temp = if ($IsLinux) { '/tmp' } else { [System.IO.Path]::GetTempPath() }
         try {
-            $result = New-MurderTorrent -Tag $tag -Path $source -Tracker localhost
-            $result.ArtifactPath | Should -Be (Join-Path ([System.IO.Path]::GetTempPath()) "$tag.tgz")
+            $result = New-MurderTorrent -Tag $tag -Path $source -Tracker localhost -WarningAction SilentlyContinue
+            $result.ArtifactPath | Should -Be (Join-Path $temp "$tag.tgz")
             Test-Path $result.TorrentPath | Should -BeTrue
         }
         finally {
-            Remove-Item (Join-Path ([System.IO.Path]::GetTempPath()) "$tag.tgz*") -Force -ErrorAction Ignore
+            Remove-Item (Join-Path $temp "$tag.tgz*") -Force -ErrorAction Ignore
         }
+    }
+
+    It 'writes into TempPath from ./murder.psd1 when it sets one' {
+        $configured = New-Item -ItemType Directory -Path (Join-Path $work 'configured') -Force
+        Set-Content -LiteralPath (Join-Path $configured 'murder.psd1') -Value "@{ TempPath = '$(Join-Path $configured 'temp')' }"
+        Push-Location $configured
+        try {
+            $result = New-MurderTorrent -Tag configured1 -Path $source -Tracker localhost -WarningAction SilentlyContinue
+            $result.TorrentPath | Should -Be (Join-Path $configured 'temp/configured1.tgz.torrent')
+        }
+        finally { Pop-Location }
     }
 
     It 'honours -PieceLength and -CompressionLevel' {

@@ -70,11 +70,12 @@ Describe 'Registration and counts' {
     BeforeAll {
         $source = New-Item -ItemType Directory -Path (Join-Path $work 'src') -Force
         Set-Content -LiteralPath (Join-Path $source 'index.html') -Value '<h1>release</h1>'
-        $script:torrent = New-MurderTorrent -Tag TrackerTest1 -Path $source -Tracker "127.0.0.1:$port" -OutputDirectory (Join-Path $work 'out')
+        # Made without registering, which New-MurderTorrent otherwise does with the tracker running here.
+        $script:torrent = New-MurderTorrent -Tag TrackerTest1 -Path $source -Tracker "127.0.0.1:$port" -OutputDirectory (Join-Path $work 'out') -NoRegister
     }
 
-    It 'refuses an unregistered torrent with a bencoded failure reason' {
-        Invoke-Announce $torrent.InfoHash '-PS0001-000000000001' 7001 100 | Should -Be 'd14:failure reason20:unregistered torrente'
+    It 'refuses an unregistered torrent with a bencoded failure reason that says what to do' {
+        Invoke-Announce $torrent.InfoHash '-PS0001-000000000001' 7001 100 | Should -Match '^d14:failure reason\d+:unregistered torrent: .*Register-MurderTorrent -Path TAG\.tgz\.torrent.*e$'
     }
 
     It 'registers a torrent piped from New-MurderTorrent and confirms the tracker serves it' {
@@ -101,7 +102,7 @@ Describe 'Registration and counts' {
         $other = New-Item -ItemType Directory -Path (Join-Path $work 'other') -Force
         $dir = New-Item -ItemType Directory -Path (Join-Path $work 'other-src') -Force
         Set-Content -LiteralPath (Join-Path $dir 'x.txt') -Value 'different'
-        $different = New-MurderTorrent -Tag TrackerTest1 -Path $dir -Tracker "127.0.0.1:$port" -OutputDirectory $other
+        $different = New-MurderTorrent -Tag TrackerTest1 -Path $dir -Tracker "127.0.0.1:$port" -OutputDirectory $other -NoRegister
         { $different | Register-MurderTorrent -Port $port } | Should -Throw -ErrorId 'TorrentExists,Murder.Cmdlets.Commands.RegisterMurderTorrentCommand'
     }
 }

@@ -76,7 +76,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             return;
         }
 
-        string temp = TempPath is null ? Path.GetTempPath() : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TempPath);
+        string temp = SessionState.Path.GetUnresolvedProviderPathFromPSPath(TempPath ?? Configuration.LocalTempPath());
         var request = new PeerRunRequest
         {
             Tag = Tag,
@@ -116,6 +116,8 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         WriteObject(result);
     }
 
+    private readonly HashSet<string> _checkedTorrents = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Remotely: the torrent (a local file, TEMP/TAG.tgz.torrent by default) is uploaded to each
     /// host's TempPath, the peer runs there, and each host gives one <see cref="FleetPeerResult"/>.
@@ -124,11 +126,17 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     {
         string tag = Validate(() => DeployTag.Validate(Tag));
         string localTorrent = TorrentPath is null
-            ? Path.Combine(Path.GetTempPath(), DeployTag.TorrentFileName(tag))
+            ? Path.Combine(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Configuration.LocalTempPath()), DeployTag.TorrentFileName(tag))
             : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentPath);
         if (!File.Exists(localTorrent))
         {
             ThrowTerminatingError(ToErrorRecord(new MurderException("TorrentNotFound", MurderErrorCategory.ObjectNotFound, $"The torrent '{localTorrent}' does not exist on this machine. Fetch it with Save-MurderTorrent, or give -TorrentPath.") { TargetObject = localTorrent }));
+        }
+
+        // The release is its info-hash: once per torrent, refuse one the tracker's swarm does not seed (an earlier release of the tag).
+        if (_checkedTorrents.Add(localTorrent) && RunWithProgress(token => ReleaseTorrentCheck.Run(localTorrent, token), () => new ProgressRecord(1, "Invoke-MurderPeer", $"Checking that the tracker's seeder serves {Path.GetFileName(localTorrent)}")).Warning is string unverified)
+        {
+            WriteWarning(unverified);
         }
 
         string remoteTemp = TempPath ?? Configuration.TempPath;

@@ -21,7 +21,7 @@ public sealed class SaveMurderTorrentCommand : MurderFleetCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     public string? Tag { get; set; }
 
-    /// <summary>The directory on this machine to save into; the system temp directory by default.</summary>
+    /// <summary>The directory on this machine to save into; this machine's TempPath (from the configuration, else /tmp on Linux and the system temp directory elsewhere) by default.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
     public string? OutputDirectory { get; set; }
@@ -35,7 +35,7 @@ public sealed class SaveMurderTorrentCommand : MurderFleetCmdlet
     protected override void ProcessRecord()
     {
         string tag = Validate(() => DeployTag.Validate(Tag ?? Configuration.DefaultTag));
-        string directory = OutputDirectory is null ? Path.GetTempPath() : SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputDirectory);
+        string directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputDirectory ?? Configuration.LocalTempPath());
         FleetTarget? seeder = IsRemote ? First(RequestedTargets()) : Configuration.Seeder() is FleetHost host ? FleetTarget.For(host) : null;
         if (seeder is null)
         {

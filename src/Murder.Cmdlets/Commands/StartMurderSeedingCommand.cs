@@ -13,17 +13,24 @@ using Murder.Core.MetaInfo;
 using Murder.Core.PeerWire;
 using Murder.Core.Storage;
 using Murder.Core.Swarm;
+using Murder.Core.Tracker;
+using Murder.Core.Tracker.Client;
 
 namespace Murder.Cmdlets.Commands;
 
 /// <summary>
 /// Start-MurderSeeding: verifies TAG.tgz against its torrent and seeds it from a background process
-/// that outlives the session (Murder's start_seeding), or in this session with -Foreground.
+/// that outlives the session (Murder's start_seeding), or in this session with -Foreground. First it
+/// registers the torrent with a tracker running on this machine and asks the torrent's tracker
+/// whether it serves it: a tracker that refuses it is an error now, not a seeder that retries.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "MurderSeeding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SeedingInfo))]
 public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
 {
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentQueue<string> _notes = new();
+    private readonly ConcurrentQueue<string> _warnings = new();
 
     /// <summary>The deploy tag.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -36,6 +43,11 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
     /// <summary>The artifact; TEMP/TAG.tgz by default.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ArtifactPath { get; set; }
+
+    /// <summary>The directory (TEMP) that holds TAG.tgz and TAG.tgz.torrent; TempPath from the configuration by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TempPath { get; set; }
 
     /// <summary>The port peers connect to; a free one by default.</summary>
     [Parameter]
@@ -59,13 +71,17 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        if (QueueRemote("Start seeding"))
+        if (IsRemote)
         {
+            // The host reads no murder.psd1 of ours: it gets this configuration's TempPath.
+            List<KeyValuePair<string, object?>> remote = RemoteParameters(nameof(TempPath));
+            remote.Add(new(nameof(TempPath), TempPath ?? Configuration.TempPath));
+            QueueRemote("Start seeding", RemoteCmdlet(MyInvocation.MyCommand.Name, remote));
             return;
         }
 
         string tag = Validate(() => DeployTag.Validate(Tag));
-        string temp = Path.GetTempPath();
+        string temp = SessionState.Path.GetUnresolvedProviderPathFromPSPath(TempPath ?? Configuration.LocalTempPath());
         string torrentPath = TorrentPath is null ? Path.Combine(temp, DeployTag.TorrentFileName(tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TorrentPath);
         string artifactPath = ArtifactPath is null ? Path.Combine(temp, DeployTag.ArtifactFileName(tag)) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArtifactPath);
         string kind = SeedSeconds > 0 ? SeedingProcess.PeerKind : SeedingProcess.SeederKind;
@@ -80,6 +96,7 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         {
             if (ShouldProcess(artifactPath, $"Seed '{tag}' in this session"))
             {
+                EnsureServed(store, kind, torrent, torrentPath);
                 RunForeground(store, kind, tag, torrent, torrentPath, artifactPath);
             }
 
@@ -98,6 +115,8 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
             return;
         }
 
+        EnsureServed(store, kind, torrent, torrentPath);
+
         int port = Port != 0 || kind == SeedingProcess.SeederKind ? Port : FreePort.Pick();
         var parameters = new List<KeyValuePair<string, object?>>
         {
@@ -115,6 +134,56 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
             token => BackgroundLauncher.Start(store, kind, SeedingProcess.NameOf(kind, tag, port), "Start-MurderSeeding", parameters, timeout, token, agentEnvironment: DetachedProcess.TransferEnvironment),
             () => new ProgressRecord(1, "Start-MurderSeeding", $"Verifying {FormatBytes(torrent.TotalLength)} and starting to seed '{tag}'"));
         WriteObject(SeedingProcess.ToInfo(record));
+    }
+
+    /// <summary>
+    /// A seeder (not a lingering peer, whose download already proved the tracker serves it)
+    /// registers its torrent with the tracker on this machine, if one runs on the announce port,
+    /// then asks the tracker: a refusal is a terminating error (TorrentNotRegistered), an
+    /// unreachable tracker a warning (the seeder finds it once it runs).
+    /// </summary>
+    private void EnsureServed(BackgroundProcessStore store, string kind, TorrentMetaInfo torrent, string torrentPath)
+    {
+        if (kind != SeedingProcess.SeederKind)
+        {
+            return;
+        }
+
+        MurderException? unasked = RunWithProgress(
+            token =>
+            {
+                try
+                {
+                    TorrentRegistration? registration = TorrentRegistrar.RegisterWithLocalTracker(store, torrentPath, torrent, force: true, token);
+                    if (registration?.ReplacedInfoHash is string replaced)
+                    {
+                        _notes.Enqueue($"{registration.Name}: the tracker on this machine now serves {registration.InfoHash} instead of the earlier {replaced}.");
+                    }
+                }
+                catch (MurderException error)
+                {
+                    // The tracker's answer below decides whether seeding starts.
+                    _warnings.Enqueue($"Could not register {torrent.Name} with the tracker on this machine ({error.ErrorId}): {error.Message}");
+                }
+
+                using var client = new HttpTrackerClient(ProbeTimeout);
+                return AnnounceProbe.CheckAsync(client, torrent, torrentPath, token).GetAwaiter().GetResult();
+            },
+            () => new ProgressRecord(1, "Start-MurderSeeding", $"Asking the tracker whether it serves {torrent.Name}"));
+        while (_notes.TryDequeue(out string? note))
+        {
+            WriteVerbose(note);
+        }
+
+        while (_warnings.TryDequeue(out string? warning))
+        {
+            WriteWarning(warning);
+        }
+
+        if (unasked is not null)
+        {
+            WriteWarning($"Could not ask the tracker whether it serves {torrent.Name} ({unasked.ErrorId}): {unasked.Message} Seeding starts anyway; if the tracker serves registered torrents only, make sure it is registered (Register-MurderTorrent).");
+        }
     }
 
     private void RunForeground(BackgroundProcessStore records, string kind, string tag, TorrentMetaInfo torrent, string torrentPath, string artifactPath)

@@ -93,14 +93,16 @@ public static class PeerRun
             resumed = Math.Min(torrent.TotalLength, have.CountSet * (long)torrent.PieceLength);
             progress.Enter(PeerRunStage.Downloading);
             swarmStartedUtc = DateTime.UtcNow;
-            swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, tracker);
+            // A tracker that keeps refusing the torrent ends the run with TorrentNotRegistered, not a stall.
+            var watched = new RefusalWatchingTracker(tracker, torrent, request.TorrentPath);
+            swarm = TorrentSwarm.Start(torrent, store, have, request.Swarm, watched);
             if (diagnostic is not null)
             {
                 swarm.Diagnostic += diagnostic;
             }
 
             progress.Attach(swarm);
-            await WaitForCompletionAsync(swarm, request, cancellation).ConfigureAwait(false);
+            await WaitForCompletionAsync(swarm, request, watched, cancellation).ConfigureAwait(false);
             verifiedUtc = DateTime.UtcNow;
             statistics = swarm.GetStatistics();
             progress.Attach(null);
@@ -155,7 +157,7 @@ public static class PeerRun
         };
     }
 
-    private static async Task WaitForCompletionAsync(TorrentSwarm swarm, PeerRunRequest request, CancellationToken cancellation)
+    private static async Task WaitForCompletionAsync(TorrentSwarm swarm, PeerRunRequest request, RefusalWatchingTracker tracker, CancellationToken cancellation)
     {
         long lastDownloaded = -1;
         var sinceProgress = Stopwatch.StartNew();
@@ -163,6 +165,11 @@ public static class PeerRun
         {
             await Task.WhenAny(swarm.Completion, Task.Delay(TimeSpan.FromMilliseconds(500), cancellation)).ConfigureAwait(false);
             cancellation.ThrowIfCancellationRequested();
+            if (tracker.Refused is MurderException refused)
+            {
+                throw refused;
+            }
+
             SwarmStatistics statistics = swarm.GetStatistics();
             if (statistics.Downloaded != lastDownloaded)
             {

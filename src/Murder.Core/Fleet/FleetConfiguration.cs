@@ -64,8 +64,22 @@ public sealed record FleetConfiguration
     /// </summary>
     public string? RemoteDotnetPath { get; init; } = "dotnet";
 
-    /// <summary>Where torrents and artifacts go on the hosts (Murder's /tmp).</summary>
-    public string TempPath { get; init; } = "/tmp";
+    /// <summary>Murder's temp directory on Linux hosts, and on every host unless TempPath says otherwise.</summary>
+    public const string DefaultTempPath = "/tmp";
+
+    private readonly string? _tempPath;
+
+    /// <summary>
+    /// Where torrents and artifacts go on the hosts (Murder's /tmp): every cmdlet there and here uses
+    /// this one directory. <see cref="DefaultTempPath"/> when the configuration does not set it.
+    /// </summary>
+    public string TempPath { get => _tempPath ?? DefaultTempPath; init => _tempPath = value; }
+
+    /// <summary>
+    /// TempPath on this machine: the configured one, else /tmp on Linux and the system temp directory
+    /// elsewhere (where /tmp is not the temp directory, or is not there at all).
+    /// </summary>
+    public string LocalTempPath() => _tempPath ?? (OperatingSystem.IsLinux() ? DefaultTempPath : System.IO.Path.GetTempPath());
 
     /// <summary>The SSH port of hosts that name none.</summary>
     public int SshPort { get; init; } = 22;
@@ -90,6 +104,24 @@ public sealed record FleetConfiguration
 
     /// <summary>The tracker's host: TrackerHost, else the seeder.</summary>
     public FleetHost? Tracker() => TrackerHost is not null ? Host(TrackerHost) : Seeder();
+
+    /// <summary>
+    /// The host that runs the tracker of a torrent announcing to <paramref name="announceUrl"/>, to
+    /// register it there over SSH: TrackerHost when set, else the announce URL's host. Null when
+    /// that is loopback or localhost, which names the machine the torrent was made on; or when it
+    /// is not a usable host name.
+    /// </summary>
+    public FleetHost? RegistrationHost(Uri announceUrl)
+    {
+        ArgumentNullException.ThrowIfNull(announceUrl);
+        string host = TrackerHost ?? announceUrl.IdnHost;
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address)))
+        {
+            return null;
+        }
+
+        return FleetHost.Check(host) is null ? Host(host) : null;
+    }
 
     /// <summary>Tracker, seeder and peers, each once.</summary>
     public IReadOnlyList<FleetHost> AllHosts()

@@ -16,7 +16,7 @@ namespace Murder.Core.Tracker;
 internal sealed class SwarmRegistry
 {
     /// <summary>The failure for a torrent the tracker does not serve.</summary>
-    public const string UnregisteredFailure = "unregistered torrent";
+    public const string UnregisteredFailure = TrackerRefusal.Unregistered;
 
     private const int StackSelection = 512;
     private readonly ConcurrentDictionary<Hash20, Swarm> _swarms = new();
@@ -108,7 +108,7 @@ internal sealed class SwarmRegistry
         {
             if (!_options.Open)
             {
-                return UnregisteredFailure;
+                return TrackerRefusal.Unregistered;
             }
 
             if (request.Event == TrackerEvent.Stopped)
@@ -130,7 +130,7 @@ internal sealed class SwarmRegistry
         {
             if (swarm.Removed)
             {
-                return UnregisteredFailure;
+                return TrackerRefusal.Unregistered;
             }
 
             int index = swarm.IndexOf(request.PeerId);

@@ -20,4 +20,10 @@ public sealed record TorrentRegistration
 
     /// <summary>Whether the running tracker was seen serving the torrent.</summary>
     public bool Confirmed { get; init; }
+
+    /// <summary>The info-hash of a different torrent of the same file name (an earlier release of the tag) this one replaced, if any.</summary>
+    public string? ReplacedInfoHash { get; init; }
+
+    /// <summary>The running tracker's log, when a running tracker was addressed.</summary>
+    public string? TrackerLogPath { get; init; }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using Murder.Core.Fleet;
 using Xunit;
@@ -94,5 +95,27 @@ public class FleetConfigurationTests
         {
             Assert.Contains(key, text, System.StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void LocalTempPath_IsTheConfiguredTempPath_ElseSlashTmpOnLinux_AndTheSystemTempElsewhere()
+    {
+        Assert.Equal("/srv/tmp", From(("TempPath", "/srv/tmp")).LocalTempPath());
+        Assert.Equal(@"C:\Windows\Temp\Murder", From(("TempPath", @"C:\Windows\Temp\Murder")).LocalTempPath());
+        Assert.Equal(OperatingSystem.IsLinux() ? "/tmp" : System.IO.Path.GetTempPath(), From().LocalTempPath());
+        // The hosts' default stays Murder's /tmp whatever this machine is.
+        Assert.Equal("/tmp", From().TempPath);
+    }
+
+    [Fact]
+    public void RegistrationHost_IsTrackerHost_ElseTheAnnounceHost_AndNullForLoopback()
+    {
+        var announce = new Uri("http://tracker01:8998/announce");
+        Assert.Equal(new FleetHost("tracker01.example.com", 2222), From(("HostSuffix", ".example.com"), ("SshPort", 2222)).RegistrationHost(announce));
+        Assert.Equal(new FleetHost("track02", 22), From(("TrackerHost", "track02")).RegistrationHost(announce));
+        Assert.Equal(new FleetHost("198.18.5.11", 22), From(("HostSuffix", ".example.com")).RegistrationHost(new Uri("http://198.18.5.11:8998/announce")));
+        Assert.Null(From().RegistrationHost(new Uri("http://127.0.0.1:8998/announce")));
+        Assert.Null(From().RegistrationHost(new Uri("http://localhost:8998/announce")));
+        Assert.Null(From().RegistrationHost(new Uri("http://[::1]:8998/announce")));
     }
 }

@@ -170,7 +170,7 @@ public sealed class SwarmRegistryTests : IDisposable
     public void Announce_RefusesUnregisteredTorrentsUnlessOpen()
     {
         SwarmRegistry closed = NewRegistry();
-        Assert.Equal("unregistered torrent", Announce(closed, 1, infoHash: TrackerTestData.Other)["failure reason"]!.ToString());
+        Assert.Equal(TrackerRefusal.Unregistered, Announce(closed, 1, infoHash: TrackerTestData.Other)["failure reason"]!.ToString());
 
         SwarmRegistry open = NewRegistry(new TrackerOptions { Open = true });
         Assert.Equal(15, Int(Announce(open, 1, infoHash: TrackerTestData.Other), "interval"));
@@ -184,7 +184,7 @@ public sealed class SwarmRegistryTests : IDisposable
         Announce(registry, 1);
         Assert.True(registry.Unregister(TrackerTestData.Torrent));
         Assert.Equal(0, registry.PeerCount);
-        Assert.Equal("unregistered torrent", Announce(registry, 1)["failure reason"]!.ToString());
+        Assert.Equal(TrackerRefusal.Unregistered, Announce(registry, 1)["failure reason"]!.ToString());
     }
 
     [Fact]

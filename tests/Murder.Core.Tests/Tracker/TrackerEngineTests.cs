@@ -69,7 +69,7 @@ public sealed class TrackerEngineTests : IDisposable
     public void Announce_FailuresAreBencoded()
     {
         TrackerEngine engine = NewEngine();
-        Assert.Equal("unregistered torrent", TrackerTestData.Failure(Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Other, 1)).Body));
+        Assert.Equal(TrackerRefusal.Unregistered, TrackerTestData.Failure(Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Other, 1)).Body));
         Assert.Equal("missing info_hash", TrackerTestData.Failure(Request(engine, "/announce").Body));
         Assert.Equal("info_hash is not 20 bytes", TrackerTestData.Failure(Request(engine, "/announce?info_hash=%00").Body));
     }
