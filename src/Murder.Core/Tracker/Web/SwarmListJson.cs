@@ -1,0 +1,42 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Text.Json;
+
+namespace Murder.Core.Tracker.Web;
+
+/// <summary>
+/// GET /swarms: every torrent's seeders, leechers and completed downloads as JSON, for the live
+/// page (what the old status page listed). No peer addresses, no swarm keys.
+/// </summary>
+internal static class SwarmListJson
+{
+    public static ReadOnlySpan<byte> Render(IReadOnlyList<SwarmSnapshot> swarms, int peerCount, bool open)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + (swarms.Count * 160));
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("nowUtc", DateTime.UtcNow);
+            json.WriteBoolean("open", open);
+            json.WriteNumber("peers", peerCount);
+            json.WriteStartArray("swarms");
+            foreach (SwarmSnapshot swarm in swarms)
+            {
+                json.WriteStartObject();
+                json.WriteString("infoHash", swarm.InfoHash.ToHex());
+                json.WriteString("name", swarm.Name);
+                json.WriteBoolean("registered", swarm.Registered);
+                json.WriteNumber("seeders", swarm.Seeders);
+                json.WriteNumber("leechers", swarm.Leechers);
+                json.WriteNumber("completed", swarm.Completed);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan;
+    }
+}
