@@ -23,7 +23,7 @@ BeforeAll {
     }
 
     $script:torrent = New-RegisteredTorrent 'LivePage1'
-    $script:size = (Get-Item -LiteralPath $torrent.Path).Length
+    $script:size = $torrent.Size
 
     # Why the browser test cannot run here, or $null.
     $script:browserMissing = $(

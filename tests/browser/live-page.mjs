@@ -17,6 +17,8 @@ import { chromium } from "playwright-core";
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
 const base = args.base;
+// The page opens on one deploy when its info-hash is the fragment, else on the newest.
+const pageUrl = base + (args["info-hash"] ? "#" + args["info-hash"] : "");
 const scenario = args.scenario || "deploy";
 const timeout = Number(args.timeout || 60000);
 const result = { scenario, ok: false, steps: [] };
@@ -61,7 +63,7 @@ try {
     const size = Number(args.size);
     await report("seed1", { role: "seeder", stage: "seeding", downloaded: String(size), left: "0" });
     for (const host of ["web1", "web2", "web3"]) await report(host, { stage: "starting", left: String(size) });
-    await page.goto(base);
+    await page.goto(pageUrl);
     await page.evaluate(() => { window.__sameDocument = true; });
     await page.waitForFunction(() => document.querySelector("#c-hosts") && document.querySelector("#c-hosts").textContent === "4");
     step("page shows 4 hosts");
@@ -108,11 +110,12 @@ try {
   } else if (scenario === "large") {
     const hosts = Number(args.hosts);
     const opened = performance.now();
-    await page.goto(base);
+    await page.goto(pageUrl);
     await page.waitForFunction((n) => window.__murder && window.__murder.hosts >= n && document.querySelector("#c-hosts").textContent.replace(/,/g, "") === String(n), hosts, { polling: 20 });
     result.loadMs = Math.round(performance.now() - opened);
     result.firstPollMs = Math.round(await page.evaluate(() => window.__murder.lastPollMs));
     step("page shows every host");
+    if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: false });
     // One update: a host fails; how long until the page shows it (one poll interval at most, plus the poll).
     const victim = args.victim;
     const sent = performance.now();
@@ -129,15 +132,20 @@ try {
     result.pageClickMs = Math.round(performance.now() - clicked);
     result.tableRows = await page.evaluate(() => document.querySelectorAll("tr").length);
     result.domNodes = await page.evaluate(() => document.getElementsByTagName("*").length);
-    if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: false });
   } else if (scenario === "watch") {
-    await page.goto(base + (args.query || ""));
+    // Also scrape /metrics as Prometheus would, when asked (every metrics-ms milliseconds).
+    let scrapes = 0;
+    const scraper = args["metrics-ms"] ? setInterval(() => { fetch(base + "metrics").then((r) => r.text()).then(() => scrapes++, () => {}); }, Number(args["metrics-ms"])) : null;
+    await page.goto(pageUrl);
     await page.waitForFunction(() => window.__murder && window.__murder.polls > 0);
     const start = await page.evaluate(() => window.__murder.polls);
     await page.waitForTimeout(Number(args.seconds) * 1000);
     result.polls = (await page.evaluate(() => window.__murder.polls)) - start;
     result.pollErrors = await page.evaluate(() => window.__murder.errors);
     result.lastPollMs = Math.round(await page.evaluate(() => window.__murder.lastPollMs));
+    result.hosts = await page.evaluate(() => window.__murder.hosts);
+    result.metricsScrapes = scrapes;
+    if (scraper) clearInterval(scraper);
   }
 
   result.consoleErrors = consoleErrors;

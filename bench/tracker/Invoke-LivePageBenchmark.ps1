@@ -1,0 +1,137 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The tracker's announce rate with its live page open (and /metrics scraped) against without, side by side.
+.DESCRIPTION
+    Builds nothing: it imports out/Murder (run ./build.ps1 first) and needs wrk, Debian's chromium,
+    node and tests/browser/node_modules (tools/Install-TestPrerequisites.ps1). Starts Murder's tracker
+    in the background on a loopback port, registers one torrent, fills its deploy ledger with HOSTS
+    hosts (wrk with bench/tracker/report.lua), then runs wrk with bench/tracker/announce.lua for
+    DURATION seconds ROUNDS times each way, alternating: without a browser, then with headless
+    Chromium showing that deploy on the live page (polling every second) while a scraper reads
+    /metrics every second. Prints announces/s and the tracker's CPU time per announce of every run,
+    the means and the ratio. Chromium shares this machine's cores with the tracker and wrk, so the
+    ratio is an upper bound on what a browser elsewhere costs the tracker; CPU per announce is the
+    tracker's own cost. Everything it starts is stopped and every file removed, also on failure.
+.EXAMPLE
+    dotnet pwsh bench/tracker/Invoke-LivePageBenchmark.ps1 -Rounds 3
+#>
+[CmdletBinding()]
+param(
+    [int] $Hosts = 10000,
+    [int] $Peers = 10000,
+    [int] $Duration = 10,
+    [int] $Rounds = 3,
+    [int] $Connections = 64,
+    [switch] $NewConnectionPerAnnounce
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
+foreach ($tool in 'wrk', 'node') {
+    if (-not (Get-Command $tool -ErrorAction Ignore)) { throw "$tool is missing: run tools/Install-TestPrerequisites.ps1" }
+}
+if (-not (Test-Path /usr/bin/chromium)) { throw 'Debian''s chromium is missing: run tools/Install-TestPrerequisites.ps1' }
+if (-not (Test-Path (Join-Path $root 'tests/browser/node_modules/playwright-core'))) { throw 'tests/browser/node_modules is missing: run tools/Install-TestPrerequisites.ps1' }
+
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
+}
+
+function Invoke-Wrk([string] $Script, [string] $Url, [int] $Seconds) {
+    $text = (& wrk -t1 "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot $Script) $Url) -join "`n"
+    if ($LASTEXITCODE -ne 0) { throw "wrk failed: $text" }
+    if ($text -notmatch '(\d+) requests in') { throw "wrk printed no request count: $text" }
+    $requests = [long]$Matches[1]
+    if ($text -notmatch 'Requests/sec:\s+([\d.]+)') { throw "wrk printed no rate: $text" }
+    [pscustomobject]@{ Rate = [double]$Matches[1]; Requests = $requests }
+}
+
+$clockTicks = [double](& getconf CLK_TCK)
+function Get-CpuSeconds([int] $ProcessId) {
+    $fields = ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -replace '^.*\)\s*', '') -split ' '
+    ([double]$fields[11] + [double]$fields[12]) / $clockTicks
+}
+
+$work = Join-Path ([System.IO.Path]::GetTempPath()) ('murder-pagebench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$null = New-Item -ItemType Directory -Path $work
+$savedState = $env:MURDER_STATE_DIR
+$env:MURDER_STATE_DIR = Join-Path $work 'state'
+$port = Get-FreePort
+$browser = $null
+try {
+    Import-Module (Join-Path $root 'out/Murder/Murder.psd1') -Force
+    $source = New-Item -ItemType Directory -Path (Join-Path $work 'src')
+    Set-Content -LiteralPath (Join-Path $source 'payload.txt') -Value ('x' * 100000)
+    $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1
+    $torrent = New-MurderTorrent -Tag PageBench -Path $source -Tracker $tracker.Url -OutputDirectory (Join-Path $work 'out')
+    $null = $torrent | Register-MurderTorrent -Port $port
+    $hash = $torrent.InfoHash.ToLowerInvariant()
+    $env:MURDER_BENCH_INFOHASH = -join ([System.Convert]::FromHexString($hash) | ForEach-Object { '%{0:X2}' -f $_ })
+    $env:MURDER_BENCH_PEERS = $Peers
+    $env:MURDER_BENCH_HOSTS = $Hosts
+    $env:MURDER_BENCH_SIZE = 104857600
+    $env:MURDER_BENCH_CLOSE = if ($NewConnectionPerAnnounce) { '1' } else { '0' }
+    $url = "http://127.0.0.1:$port"
+
+    # The ledger: every host reported at least once.
+    for ($try = 0; $try -lt 10; $try++) {
+        $null = Invoke-Wrk 'report.lua' $url 3
+        $listed = (Invoke-RestMethod "$url/deploy").deploys | Where-Object infoHash -eq $hash
+        if ($listed -and $listed.hosts -ge $Hosts) { break }
+    }
+    if (-not $listed -or $listed.hosts -lt $Hosts) { throw "The ledger holds $($listed.hosts) hosts after 10 fills, not $Hosts." }
+    $null = Invoke-Wrk 'announce.lua' $url 3   # warm-up: every peer announces at least once
+
+    $loadBefore = (Get-Content -LiteralPath /proc/loadavg -Raw).Trim()
+    $runs = for ($round = 1; $round -le $Rounds; $round++) {
+        foreach ($withPage in $false, $true) {
+            $watch = $null
+            if ($withPage) {
+                $out = Join-Path $work "watch-$round.json"
+                $browserArgs = @((Join-Path $root 'tests/browser/live-page.mjs'), '--scenario', 'watch', '--base', "$url/", '--info-hash', $hash,
+                    '--seconds', ($Duration + 2), '--metrics-ms', 1000, '--profile', (Join-Path $work "chromium-$round"))
+                $browser = Start-Process -FilePath (Get-Command node).Source -ArgumentList $browserArgs -RedirectStandardOutput $out -RedirectStandardError "$out.err" -PassThru
+                # The page has loaded the whole ledger once it polls; give it a moment before measuring.
+                Start-Sleep -Seconds 3
+            }
+            $cpuBefore = Get-CpuSeconds $tracker.ProcessId
+            $run = Invoke-Wrk 'announce.lua' $url $Duration
+            $cpu = (Get-CpuSeconds $tracker.ProcessId) - $cpuBefore
+            if ($withPage) {
+                if (-not $browser.WaitForExit(60000)) { $browser.Kill($true) }
+                $watch = Get-Content -LiteralPath $out -Raw | ConvertFrom-Json
+                if (-not $watch.ok) { throw "The browser failed: $($watch.error)" }
+                $browser = $null
+            }
+            [pscustomobject]@{
+                Round            = $round
+                Page             = if ($withPage) { 'open' } else { 'closed' }
+                AnnouncesPerSec  = [math]::Round($run.Rate)
+                CpuUsPerAnnounce = [math]::Round($cpu * 1e6 / [math]::Max($run.Requests, 1), 2)
+                PagePolls        = if ($watch) { $watch.polls } else { $null }
+                PageHosts        = if ($watch) { $watch.hosts } else { $null }
+                MetricsScrapes   = if ($watch) { $watch.metricsScrapes } else { $null }
+            }
+        }
+    }
+
+    $runs | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $closed = ($runs | Where-Object Page -eq 'closed' | Measure-Object AnnouncesPerSec -Average).Average
+    $open = ($runs | Where-Object Page -eq 'open' | Measure-Object AnnouncesPerSec -Average).Average
+    $cpuClosed = ($runs | Where-Object Page -eq 'closed' | Measure-Object CpuUsPerAnnounce -Average).Average
+    $cpuOpen = ($runs | Where-Object Page -eq 'open' | Measure-Object CpuUsPerAnnounce -Average).Average
+    Write-Host ("Announces/s with the page open and /metrics scraped: {0:N0}, without: {1:N0}; ratio {2:N3} ({3:+0.0;-0.0}%)." -f $open, $closed, ($open / $closed), (100 * ($open / $closed - 1)))
+    Write-Host ("Tracker CPU per announce: {0:N2} us open, {1:N2} us closed; ratio {2:N3}." -f $cpuOpen, $cpuClosed, ($cpuOpen / $cpuClosed))
+    $mode = if ($NewConnectionPerAnnounce) { 'Connection: close' } else { 'keep-alive' }
+    Write-Host "Load: wrk -t1 -c$Connections -d${Duration}s ($mode), $Peers peers announcing, a ledger of $Hosts hosts on the page, $Rounds rounds alternating, on $([Environment]::ProcessorCount) cores with Chromium on the same cores; load average before: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
+    $runs
+}
+finally {
+    if ($browser -and -not $browser.HasExited) { $browser.Kill($true); $browser.WaitForExit(5000) }
+    Stop-MurderTracker -Port $port -WarningAction SilentlyContinue -ErrorAction Continue
+    $env:MURDER_STATE_DIR = $savedState
+    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS, Env:MURDER_BENCH_HOSTS, Env:MURDER_BENCH_SIZE, Env:MURDER_BENCH_CLOSE -ErrorAction Ignore
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+}
