@@ -3,11 +3,9 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
-using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Murder.Core.Tracker;
-using Murder.Core.Tracker.Http;
 using Murder.Core.Tracker.Metrics;
 using Xunit;
 
@@ -26,15 +24,7 @@ public sealed partial class TrackerMetricsTests : IDisposable
     [GeneratedRegex("""^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$""")]
     private static partial Regex CommentLine();
 
-    private (string Head, string Body) Get(TrackerEngine engine, string target, string host = "127.0.0.1:8998")
-    {
-        byte[] request = Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n");
-        Assert.Equal(HttpParseStatus.Complete, HttpRequestParser.TryParse(request, 8192, out HttpRequestHead head));
-        engine.Handle(request, head, new TrackerClientInfo(PeerAddress.From(IPAddress.Loopback), true), _output, out ArraySegment<byte> response);
-        string text = Encoding.UTF8.GetString(response);
-        int split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        return (text[..split], text[(split + 4)..]);
-    }
+    private (string Head, string Body) Get(TrackerEngine engine, string target, string host = "127.0.0.1:8998") => engine.Get(_output, target, host);
 
     /// <summary>Parses a whole exposition; fails on any line that is not HELP, TYPE or a sample of a declared family.</summary>
     internal static Dictionary<string, double> Parse(string text)

@@ -1,9 +1,7 @@
 using System;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using Murder.Core.Tracker;
-using Murder.Core.Tracker.Http;
 using Xunit;
 
 namespace Murder.Core.Tests.Tracker.Web;
@@ -22,15 +20,7 @@ public sealed class LivePageTests : IDisposable
         return new TrackerEngine(registry);
     }
 
-    private (string Head, string Body) Get(TrackerEngine engine, string target, string host = "127.0.0.1:8998")
-    {
-        byte[] request = Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n");
-        Assert.Equal(HttpParseStatus.Complete, HttpRequestParser.TryParse(request, 8192, out HttpRequestHead head));
-        engine.Handle(request, head, new TrackerClientInfo(PeerAddress.From(IPAddress.Loopback), true), _output, out ArraySegment<byte> response);
-        string text = Encoding.UTF8.GetString(response);
-        int split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        return (text[..split], text[(split + 4)..]);
-    }
+    private (string Head, string Body) Get(TrackerEngine engine, string target, string host = "127.0.0.1:8998") => engine.Get(_output, target, host);
 
     private void AnnounceWithKey(TrackerEngine engine, int peer, long left)
     {
