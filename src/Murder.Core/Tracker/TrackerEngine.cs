@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using Murder.Core.Tracker.Http;
+using Murder.Core.Tracker.Ledger;
 using Murder.Core.Tracker.Metrics;
 using Murder.Core.Tracker.Web;
 
@@ -10,22 +11,30 @@ namespace Murder.Core.Tracker;
 /// The tracker's request handling, sans-IO: a parsed request head and who sent it in, a whole
 /// HTTP response out. The socket server and the unit tests drive it the same way.
 /// </summary>
-internal sealed class TrackerEngine
+internal sealed partial class TrackerEngine
 {
     private const int ScrapeStackLimit = 64;
     private readonly SwarmRegistry _registry;
+    private readonly DeployLedgerRegistry _ledgers;
     private readonly TrackerOptions _options;
     private readonly TrackerMetrics _metrics = new();
 
-    public TrackerEngine(SwarmRegistry registry)
+    /// <summary>An engine over <paramref name="registry"/>, with the deploy ledgers in <paramref name="ledgers"/> (new, empty ones when null).</summary>
+    public TrackerEngine(SwarmRegistry registry, DeployLedgerRegistry? ledgers = null)
     {
         _registry = registry;
         _options = registry.Options;
+        _ledgers = ledgers ?? new DeployLedgerRegistry(registry.Options, registry.Time);
     }
 
     public SwarmRegistry Registry => _registry;
 
+    /// <summary>The deploy ledgers (see TrackerEngine.Ledger.cs).</summary>
+    public DeployLedgerRegistry Ledgers => _ledgers;
+
     public TrackerMetrics Metrics => _metrics;
+
+    private const string SwarmKeyFailure = "this swarm needs a swarm key: use the .torrent made for it (New-MurderTorrent -SwarmSecret)";
 
     private static ReadOnlySpan<byte> PlainText => "text/plain"u8;
 
@@ -52,6 +61,16 @@ internal sealed class TrackerEngine
             route = RequestRoute.Scrape;
             _metrics.CountScrape(Scrape(query, output));
         }
+        else if (path.SequenceEqual("/report"u8))
+        {
+            route = RequestRoute.Report;
+            Report(query, client, output);
+        }
+        else if (path.SequenceEqual("/deploy"u8))
+        {
+            route = RequestRoute.Deploy;
+            status = Deploy(query, host, output, out contentType);
+        }
         else if (path.SequenceEqual("/"u8) || path.SequenceEqual("/index.html"u8))
         {
             route = RequestRoute.Page;
@@ -75,7 +94,7 @@ internal sealed class TrackerEngine
             route = RequestRoute.Metrics;
             if (IsTrusted(host, output, ref status))
             {
-                output.Write(_metrics.Render(_registry).ToUtf8());
+                output.Write(_metrics.Render(_registry, _ledgers).ToUtf8());
                 contentType = PrometheusWriter.ContentType;
             }
         }
@@ -83,7 +102,7 @@ internal sealed class TrackerEngine
         {
             route = RequestRoute.Other;
             status = 404;
-            output.WriteFailure("not found: this tracker serves /announce, /scrape, /metrics and its live page at /");
+            output.WriteFailure("not found: this tracker serves /announce, /scrape, /report, /deploy, /metrics and its live page at /");
         }
 
         response = output.Finish(status, contentType, head.KeepAlive, head.IsHead);
@@ -111,19 +130,25 @@ internal sealed class TrackerEngine
 
     /// <summary>
     /// Whether answering a request costs a bounded amount whatever the tracker holds: an announce
-    /// (at most MaxNumWant peers) or a scrape of named torrents (at most MaxScrapeHashes). The status
-    /// page and a scrape of every torrent grow with the number of torrents.
+    /// (at most MaxNumWant peers), a report (one ledger entry), a scrape of named torrents (at most
+    /// MaxScrapeHashes) or a ledger read of one torrent with a small limit. The status page, a
+    /// scrape of every torrent and the list of deploys grow with the number of torrents.
     /// </summary>
     public static bool IsBounded(ReadOnlySpan<byte> buffer, in HttpRequestHead head)
     {
         ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
         ReadOnlySpan<byte> path = target[..head.PathLength];
-        if (path.SequenceEqual("/announce"u8))
+        if (path.SequenceEqual("/announce"u8) || path.SequenceEqual("/report"u8))
         {
             return true;
         }
 
         ReadOnlySpan<byte> query = head.PathLength < target.Length ? target[(head.PathLength + 1)..] : ReadOnlySpan<byte>.Empty;
+        if (path.SequenceEqual("/deploy"u8))
+        {
+            return LedgerQueryParser.IsBoundedRead(query);
+        }
+
         return path.SequenceEqual("/scrape"u8) && (query.StartsWith("info_hash="u8) || query.IndexOf("&info_hash="u8) >= 0);
     }
 
@@ -154,10 +179,9 @@ internal sealed class TrackerEngine
     {
         string? failure = TrackerQueryParser.ParseAnnounce(query, out AnnounceRequest request);
         AnnounceResult result = failure is null ? AnnounceResult.Ok : AnnounceResult.Invalid;
-        if (failure is null && _options.SwarmSecret is byte[] secret && !KeyMatches(secret, request))
+        if (failure is null && CheckSwarmKey(request.InfoHash, request.SwarmKey) is string keyFailure)
         {
-            failure = "this swarm needs a swarm key: use the .torrent made for it (New-MurderTorrent -SwarmSecret)";
-            result = AnnounceResult.Forbidden;
+            (failure, result) = (keyFailure, AnnounceResult.Forbidden);
         }
 
         if (failure is null)
@@ -172,7 +196,7 @@ internal sealed class TrackerEngine
             if (failure is not null)
             {
                 // The registry refuses an unknown torrent or a full tracker; nothing else.
-                result = failure.StartsWith("unregistered", StringComparison.Ordinal) ? AnnounceResult.Unregistered : AnnounceResult.Limit;
+                result = failure == SwarmRegistry.UnregisteredFailure ? AnnounceResult.Unregistered : AnnounceResult.Limit;
             }
         }
 
@@ -185,18 +209,27 @@ internal sealed class TrackerEngine
         return result;
     }
 
-    private static bool KeyMatches(byte[] secret, in AnnounceRequest request)
+    /// <summary>Null when the tracker has no swarm secret or the key is the torrent's; otherwise the failure (announces and reports alike).</summary>
+    private string? CheckSwarmKey(Hash20 infoHash, SwarmKeyValue swarmKey)
     {
-        if (!request.SwarmKey.IsPresent)
+        if (_options.SwarmSecret is not byte[] secret)
         {
-            return false;
+            return null;
         }
 
-        Span<byte> infoHash = stackalloc byte[20];
-        request.InfoHash.CopyTo(infoHash);
-        Span<byte> key = stackalloc byte[SwarmKey.Length];
-        request.SwarmKey.CopyTo(key);
-        return SwarmKey.Matches(secret, infoHash, key);
+        if (swarmKey.IsPresent)
+        {
+            Span<byte> hash = stackalloc byte[Hash20.Length];
+            infoHash.CopyTo(hash);
+            Span<byte> key = stackalloc byte[SwarmKey.Length];
+            swarmKey.CopyTo(key);
+            if (SwarmKey.Matches(secret, hash, key))
+            {
+                return null;
+            }
+        }
+
+        return SwarmKeyFailure;
     }
 
     private bool IpParameterAllowed(ReadOnlySpan<byte> host, in TrackerClientInfo client) =>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Murder.Core.Tracker.Ledger;
 
 namespace Murder.Core.Tracker.Metrics;
 
@@ -26,13 +27,14 @@ internal sealed class TrackerMetrics
     public void Observe(RequestRoute route, long elapsedTicks) => _latency[(int)route].Observe(elapsedTicks);
 
     /// <summary>Everything /metrics shows, in the Prometheus text format.</summary>
-    public PrometheusWriter Render(SwarmRegistry registry)
+    public PrometheusWriter Render(SwarmRegistry registry, DeployLedgerRegistry ledgers)
     {
         var writer = new PrometheusWriter();
         WriteResults(writer, "murder_tracker_announces_total", "Announces answered, by result (ok, or why it was refused).", _announces);
         WriteResults(writer, "murder_tracker_scrapes_total", "Scrapes answered, by result.", _scrapes);
         WriteLatency(writer);
         WriteSwarms(writer, registry);
+        LedgerMetrics.Write(writer, ledgers);
         ProcessMetrics.Write(writer);
         return writer;
     }

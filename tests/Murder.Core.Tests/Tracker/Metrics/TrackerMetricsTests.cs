@@ -11,11 +11,8 @@ using Xunit;
 
 namespace Murder.Core.Tests.Tracker.Metrics;
 
-public sealed partial class TrackerMetricsTests : IDisposable
+public sealed partial class TrackerMetricsTests
 {
-    private readonly ResponseBuilder _output = new();
-
-    public void Dispose() => _output.Dispose();
 
     // One sample line of the text format: name, optional {labels}, a value.
     [GeneratedRegex("""^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$""")]
@@ -24,7 +21,11 @@ public sealed partial class TrackerMetricsTests : IDisposable
     [GeneratedRegex("""^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$""")]
     private static partial Regex CommentLine();
 
-    private (string Head, string Body) Get(TrackerEngine engine, string target, string host = "127.0.0.1:8998") => engine.Get(_output, target, host);
+    private static (string Head, string Body) Get(LedgerTestClient client, string target, string host = "127.0.0.1:8998")
+    {
+        (_, string head, byte[] body) = client.Get(target, host);
+        return (head, Encoding.UTF8.GetString(body));
+    }
 
     /// <summary>Parses a whole exposition; fails on any line that is not HELP, TYPE or a sample of a declared family.</summary>
     internal static Dictionary<string, double> Parse(string text)
@@ -79,15 +80,15 @@ public sealed partial class TrackerMetricsTests : IDisposable
     [Fact]
     public void Metrics_CountAnnouncesByResultAndListPeersPerTorrent()
     {
-        TrackerEngine engine = NewEngine();
-        Get(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, left: 0));
-        Get(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 2));
-        Get(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 3));
-        Get(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Other, 4));
-        Get(engine, "/announce?info_hash=%00");
-        Get(engine, "/scrape");
+        using var client = new LedgerTestClient(NewEngine());
+        Get(client, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, left: 0));
+        Get(client, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 2));
+        Get(client, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 3));
+        Get(client, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Other, 4));
+        Get(client, "/announce?info_hash=%00");
+        Get(client, "/scrape");
 
-        (string head, string body) = Get(engine, "/metrics");
+        (string head, string body) = Get(client, "/metrics");
         Assert.Contains("Content-Type: text/plain; version=0.0.4", head, StringComparison.Ordinal);
         Dictionary<string, double> samples = Parse(body);
         Assert.Equal(3, samples["murder_tracker_announces_total{result=\"ok\"}"]);
@@ -109,14 +110,14 @@ public sealed partial class TrackerMetricsTests : IDisposable
     [Fact]
     public void Metrics_CountersOnlyGrowAndBucketsAreCumulative()
     {
-        TrackerEngine engine = NewEngine();
-        Dictionary<string, double> before = Parse(Get(engine, "/metrics").Body);
+        using var client = new LedgerTestClient(NewEngine());
+        Dictionary<string, double> before = Parse(Get(client, "/metrics").Body);
         for (int i = 0; i < 20; i++)
         {
-            Get(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, i));
+            Get(client, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, i));
         }
 
-        Dictionary<string, double> after = Parse(Get(engine, "/metrics").Body);
+        Dictionary<string, double> after = Parse(Get(client, "/metrics").Body);
         foreach ((string key, double value) in before.Where(p => p.Key.Contains("_total", StringComparison.Ordinal) || p.Key.Contains("_bucket", StringComparison.Ordinal) || p.Key.Contains("_count", StringComparison.Ordinal)))
         {
             Assert.True(after[key] >= value, $"{key} went from {value} to {after[key]}");
@@ -136,9 +137,40 @@ public sealed partial class TrackerMetricsTests : IDisposable
     }
 
     [Fact]
+    public void Metrics_ShowTheLedgerOfAKnownDeploy()
+    {
+        using var client = new LedgerTestClient(NewEngine());
+        Assert.Null(client.Report(TrackerTestData.Torrent, "seed1", "seeding", downloaded: 1000, left: 0, extra: "&role=seeder"));
+        Assert.Null(client.Report(TrackerTestData.Torrent, "web1", "downloading", downloaded: 400, left: 600, rate: 300));
+        Assert.Null(client.Report(TrackerTestData.Torrent, "web1", "done", downloaded: 1000, left: 0));
+        Assert.Null(client.Report(TrackerTestData.Torrent, "web2", "done", downloaded: 1000, left: 0));
+        Assert.Null(client.Report(TrackerTestData.Torrent, "web3", "downloading", downloaded: 250, left: 750, rate: 5000));
+        Assert.Null(client.Report(TrackerTestData.Torrent, "web4", "failed", downloaded: 100, left: 900, extra: "&error_id=DiskFull&message=full"));
+        Assert.NotNull(client.Report(TrackerTestData.Other, "web5", "starting"));
+        Assert.NotNull(client.Report(TrackerTestData.Torrent, "web6", "sleeping"));
+
+        Dictionary<string, double> samples = Parse(Get(client, "/metrics").Body);
+        Assert.Equal(6, samples["murder_tracker_reports_total{result=\"ok\"}"]);
+        Assert.Equal(1, samples["murder_tracker_reports_total{result=\"unregistered\"}"]);
+        Assert.Equal(1, samples["murder_tracker_reports_total{result=\"invalid\"}"]);
+        Assert.Equal(1, samples["murder_ledger_deploys"]);
+        Assert.Equal(5, samples["murder_ledger_hosts"]);
+        string labels = "info_hash=\"" + TrackerTestData.Torrent.ToHex() + "\",name=\"rel\\\"ease\\\\1\\n.tgz\"";
+        Assert.Equal(2, samples["murder_deploy_hosts{" + labels + ",stage=\"done\"}"]);
+        Assert.Equal(1, samples["murder_deploy_hosts{" + labels + ",stage=\"seeding\"}"]);
+        Assert.Equal(1, samples["murder_deploy_hosts{" + labels + ",stage=\"downloading\"}"]);
+        Assert.Equal(1, samples["murder_deploy_hosts{" + labels + ",stage=\"failed\"}"]);
+        Assert.Equal(0, samples["murder_deploy_hosts{" + labels + ",stage=\"starting\"}"]);
+        Assert.Equal(1000 + 1000 + 1000 + 250 + 100, samples["murder_deploy_downloaded_bytes{" + labels + "}"]);
+        Assert.Equal(1000, samples["murder_deploy_size_bytes{" + labels + "}"]);
+        Assert.Equal(8, samples["murder_tracker_request_duration_seconds_count{route=\"report\"}"]);
+    }
+
+    [Fact]
     public void Metrics_AreRefusedUnderAForeignHostName()
     {
-        (string head, string body) = Get(NewEngine(), "/metrics", host: "attacker.example");
+        using var client = new LedgerTestClient(NewEngine());
+        (string head, string body) = Get(client, "/metrics", host: "attacker.example");
         Assert.StartsWith("HTTP/1.1 403", head, StringComparison.Ordinal);
         Assert.DoesNotContain("murder_", body, StringComparison.Ordinal);
     }

@@ -6,12 +6,9 @@ using Xunit;
 
 namespace Murder.Core.Tests.Tracker.Web;
 
-public sealed class LivePageTests : IDisposable
+public sealed class LivePageTests
 {
     private static readonly byte[] Secret = Encoding.UTF8.GetBytes("live page secret");
-    private readonly ResponseBuilder _output = new();
-
-    public void Dispose() => _output.Dispose();
 
     private static TrackerEngine NewEngine()
     {
@@ -20,20 +17,24 @@ public sealed class LivePageTests : IDisposable
         return new TrackerEngine(registry);
     }
 
-    private (string Head, string Body) Get(TrackerEngine engine, string target, string host = "127.0.0.1:8998") => engine.Get(_output, target, host);
+    private static (string Head, string Body) Get(LedgerTestClient client, string target, string host = "127.0.0.1:8998")
+    {
+        (_, string head, byte[] body) = client.Get(target, host);
+        return (head, Encoding.UTF8.GetString(body));
+    }
 
-    private void AnnounceWithKey(TrackerEngine engine, int peer, long left)
+    private static void AnnounceWithKey(LedgerTestClient client, int peer, long left)
     {
         string key = SwarmKey.Derive(Secret, TrackerTestData.Torrent);
-        Assert.Null(TrackerTestData.Failure(Encoding.Latin1.GetBytes(Get(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, peer, left, "&murder_key=" + key)).Body)));
+        Assert.Null(TrackerTestData.Failure(Encoding.Latin1.GetBytes(Get(client, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, peer, left, "&murder_key=" + key)).Body)));
     }
 
     [Fact]
     public void Page_IsSelfContainedAndListsTheTorrentsWithoutScript()
     {
-        TrackerEngine engine = NewEngine();
-        AnnounceWithKey(engine, 1, 0);
-        (string head, string html) = Get(engine, "/");
+        using var client = new LedgerTestClient(NewEngine());
+        AnnounceWithKey(client, 1, 0);
+        (string head, string html) = Get(client, "/");
         Assert.Contains("text/html; charset=utf-8", head, StringComparison.Ordinal);
         Assert.Contains("<title>Murder tracker</title>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"l\">web-1.tgz</td>", html, StringComparison.Ordinal);
@@ -49,10 +50,10 @@ public sealed class LivePageTests : IDisposable
     [Fact]
     public void SwarmList_GivesCountsAndNothingToJoinTheSwarmWith()
     {
-        TrackerEngine engine = NewEngine();
-        AnnounceWithKey(engine, 1, 0);
-        AnnounceWithKey(engine, 2, 100);
-        (string head, string body) = Get(engine, "/swarms");
+        using var client = new LedgerTestClient(NewEngine());
+        AnnounceWithKey(client, 1, 0);
+        AnnounceWithKey(client, 2, 100);
+        (string head, string body) = Get(client, "/swarms");
         Assert.Contains("application/json", head, StringComparison.Ordinal);
         using JsonDocument json = JsonDocument.Parse(body);
         Assert.Equal(2, json.RootElement.GetProperty("peers").GetInt32());
@@ -65,7 +66,7 @@ public sealed class LivePageTests : IDisposable
         string key = SwarmKey.Derive(Secret, TrackerTestData.Torrent);
         foreach (string target in new[] { "/", "/swarms", "/metrics" })
         {
-            string text = Get(engine, target).Body;
+            string text = Get(client, target).Body;
             Assert.DoesNotContain(key, text, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain(TrackerTestData.PeerId(1), text, StringComparison.Ordinal);
             Assert.DoesNotContain("6001", text, StringComparison.Ordinal);
@@ -77,8 +78,8 @@ public sealed class LivePageTests : IDisposable
     [InlineData("/swarms")]
     public void Page_IsRefusedUnderAForeignHostName(string target)
     {
-        TrackerEngine engine = NewEngine();
-        Assert.StartsWith("HTTP/1.1 403", Get(engine, target, host: "rebind.attacker.example").Head, StringComparison.Ordinal);
-        Assert.StartsWith("HTTP/1.1 200", Get(engine, target, host: "localhost:8998").Head, StringComparison.Ordinal);
+        using var client = new LedgerTestClient(NewEngine());
+        Assert.StartsWith("HTTP/1.1 403", Get(client, target, host: "rebind.attacker.example").Head, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", Get(client, target, host: "localhost:8998").Head, StringComparison.Ordinal);
     }
 }
