@@ -122,3 +122,81 @@ Describe 'The live page in Chromium' {
         if ($env:MURDER_UPDATE_SCREENSHOT -eq '1') { Copy-Item -LiteralPath $screenshot -Destination (Join-Path $root 'docs/images/live-page.png') -Force }
     }
 }
+
+Describe '/metrics' {
+    BeforeAll {
+        $script:metricsTorrent = New-RegisteredTorrent 'LivePage2'
+        $script:labels = "info_hash=""$($metricsTorrent.InfoHash.ToLowerInvariant())"",name=""LivePage2.tgz"""
+        function Send-Report([string] $HostName, [string] $Stage, [long] $Downloaded, [long] $Left, [string] $Extra = '') {
+            $url = "${base}report?info_hash=$(ConvertTo-PercentEncoded $metricsTorrent.InfoHash)&peer_id=-MP0001-$($HostName.PadLeft(12, '0'))&host=$HostName&stage=$Stage&downloaded=$Downloaded&left=$Left&rate=1000$Extra"
+            $answer = [System.Text.Encoding]::Latin1.GetString((Invoke-WebRequest -Uri $url -UseBasicParsing).RawContentStream.ToArray())
+            $answer | Should -Not -Match 'failure reason'
+        }
+    }
+
+    It 'parses line by line, its counters only grow, and its values match a known deploy' {
+        $before = Get-Metrics
+        $size = $metricsTorrent.Size
+        foreach ($peer in 1..3) {
+            $url = "${base}announce?info_hash=$(ConvertTo-PercentEncoded $metricsTorrent.InfoHash)&peer_id=-MA0001-$("$peer".PadLeft(12, '0'))&port=$(7000 + $peer)&uploaded=0&downloaded=0&left=$(if ($peer -eq 1) { 0 } else { $size })&compact=1"
+            $null = Invoke-WebRequest -Uri $url -UseBasicParsing
+        }
+        Send-Report 'm1' 'downloading' 1000 ($size - 1000)
+        Send-Report 'm1' 'done' $size 0
+        Send-Report 'm2' 'seeding' $size 0
+        Send-Report 'm3' 'downloading' 5000 ($size - 5000)
+        Send-Report 'm4' 'failed' 0 $size '&error_id=DiskFull&message=full'
+        $after = Get-Metrics
+
+        foreach ($key in $before.Keys) {
+            if ($key -match '_total\{|_total$|_bucket\{|_count\{|_sum\{') {
+                $after[$key] | Should -BeGreaterOrEqual $before[$key] -Because "$key is a counter"
+            }
+        }
+        $after['murder_tracker_announces_total{result="ok"}'] - $before['murder_tracker_announces_total{result="ok"}'] | Should -Be 3
+        $after['murder_tracker_reports_total{result="ok"}'] - $before['murder_tracker_reports_total{result="ok"}'] | Should -Be 5
+        $after["murder_torrent_peers{$labels}"] | Should -Be 3
+        $after["murder_torrent_seeders{$labels}"] | Should -Be 1
+        $after["murder_deploy_hosts{$labels,stage=""done""}"] | Should -Be 1
+        $after["murder_deploy_hosts{$labels,stage=""seeding""}"] | Should -Be 1
+        $after["murder_deploy_hosts{$labels,stage=""downloading""}"] | Should -Be 1
+        $after["murder_deploy_hosts{$labels,stage=""failed""}"] | Should -Be 1
+        $after["murder_deploy_downloaded_bytes{$labels}"] | Should -Be (2 * $size + 5000)
+        $after["murder_deploy_size_bytes{$labels}"] | Should -Be $size
+        $after['murder_ledger_hosts'] | Should -BeGreaterOrEqual 4
+        $after['murder_tracker_request_duration_seconds_count{route="report"}'] - $before['murder_tracker_request_duration_seconds_count{route="report"}'] | Should -Be 5
+        $after['process_resident_memory_bytes'] | Should -BeGreaterThan 1MB
+        $after['process_cpu_seconds_total'] | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'A 10,000-host ledger in Chromium' {
+    It 'loads every host and shows an update, without one DOM row per host' {
+        if ($browserMissing) { Set-ItResult -Skipped -Because $browserMissing; return }
+        if (-not (Get-Command wrk -ErrorAction Ignore)) { Set-ItResult -Skipped -Because 'wrk (the tracker benchmark''s load generator) is not installed; tools/Install-TestPrerequisites.ps1 installs it'; return }
+        $large = New-RegisteredTorrent 'LivePageLarge'
+        $hash = $large.InfoHash.ToLowerInvariant()
+        # Filled by the tracker benchmark's load generator: bench/tracker/report.lua, one report per host in turn.
+        $env:MURDER_BENCH_INFOHASH = ConvertTo-PercentEncoded $hash
+        $env:MURDER_BENCH_HOSTS = 10000
+        $env:MURDER_BENCH_SIZE = 104857600
+        try {
+            $hosts = 0
+            for ($fill = 0; $fill -lt 10 -and $hosts -lt 10000; $fill++) {
+                $null = & wrk -t1 -c16 -d3s -s (Join-Path $root 'bench/tracker/report.lua') "http://127.0.0.1:$port"
+                $hosts = ((Invoke-RestMethod "${base}deploy").deploys | Where-Object infoHash -eq $hash).hosts
+            }
+        }
+        finally { Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_HOSTS, Env:MURDER_BENCH_SIZE -ErrorAction Ignore }
+        $hosts | Should -Be 10000
+
+        $shots = Join-Path $root 'out/TestResults'
+        $null = New-Item -ItemType Directory -Path $shots -Force
+        $seen = Invoke-LivePage @{ scenario = 'large'; 'info-hash' = $hash; hosts = 10000; victim = 'host-00042'; screenshot = (Join-Path $shots 'live-page-10000.png') }
+        # Figures, not assertions (the machine is shared): the issue's goal is under 1 s for each.
+        Write-Host "10,000 hosts: page loaded in $($seen.loadMs) ms (first poll $($seen.firstPollMs) ms); a report shown $($seen.updateMs) ms after it was sent (poll $($seen.updatePollMs) ms, render $($seen.updateRenderMs) ms, polling every 1000 ms); next page of hosts in $($seen.pageClickMs) ms; $($seen.tableRows) table rows, $($seen.domNodes) elements."
+        $seen.tableRows | Should -BeLessThan 400 -Because 'the page must never draw one row per host'
+        @($seen.consoleErrors).Count | Should -Be 0 -Because "the page logged: $($seen.consoleErrors -join '; ')"
+        @($seen.foreignRequests).Count | Should -Be 0
+    }
+}

@@ -28,15 +28,22 @@ function pct(bytes) {
   return Array.from(bytes, (b) => "%" + b.toString(16).padStart(2, "0").toUpperCase()).join("");
 }
 
-// A report exactly as a peer sends it: the announce URL with "announce" replaced by "report".
+// What a peer sends: an announce (it is in the swarm) and a report (its stage, for the ledger) on
+// the announce URL with "announce" replaced by "report".
 async function report(host, fields) {
-  const peerId = Buffer.from(("-MW0001-" + host).padEnd(20, "x").slice(0, 20), "latin1");
+  const peerId = pct(Buffer.from(("-MW0001-" + host).padEnd(20, "x").slice(0, 20), "latin1"));
+  const hash = pct(Buffer.from(args["info-hash"], "hex"));
+  const extra = args["report-query"] ? "&" + args["report-query"] : "";
   const query = new URLSearchParams({ host, role: "peer", downloaded: "0", left: "0", rate: "0", ...fields });
-  let url = base + "report?info_hash=" + pct(Buffer.from(args["info-hash"], "hex")) + "&peer_id=" + pct(peerId) + "&" + query.toString();
-  if (args["report-query"]) url += "&" + args["report-query"];
-  const res = await fetch(url);
-  const body = await res.text();
-  if (res.status !== 200 || body.includes("failure reason")) throw new Error(`report for ${host} refused: ${res.status} ${body}`);
+  const left = query.get("left");
+  for (const url of [
+    base + "announce?info_hash=" + hash + "&peer_id=" + peerId + "&port=6881&uploaded=0&downloaded=" + query.get("downloaded") + "&left=" + left + "&compact=1&numwant=0" + extra,
+    base + "report?info_hash=" + hash + "&peer_id=" + peerId + "&" + query.toString() + extra]) {
+    if (fields.stage === "failed" && url.includes("/announce?")) continue; // a failed peer stops announcing
+    const res = await fetch(url);
+    const body = await res.text();
+    if (res.status !== 200 || body.includes("failure reason")) throw new Error(`${url.split("?")[0]} for ${host} refused: ${res.status} ${body}`);
+  }
 }
 
 // A fresh profile each run (--user-data-dir, which playwright takes as the persistent context's folder).
