@@ -7,12 +7,13 @@
     node and tests/browser/node_modules (tools/Install-TestPrerequisites.ps1). Starts Murder's tracker
     in the background on a loopback port, registers one torrent, fills its deploy ledger with HOSTS
     hosts (wrk with bench/tracker/report.lua), then runs wrk with bench/tracker/announce.lua for
-    DURATION seconds ROUNDS times each way, alternating: without a browser, then with headless
-    Chromium showing that deploy on the live page (polling every second) while a scraper reads
-    /metrics every second. Prints announces/s and the tracker's CPU time per announce of every run,
-    the means and the ratio. Chromium shares this machine's cores with the tracker and wrk, so the
-    ratio is an upper bound on what a browser elsewhere costs the tracker; CPU per announce is the
-    tracker's own cost. Everything it starts is stopped and every file removed, also on failure.
+    DURATION seconds ROUNDS times each of three ways, in turn (the order turns every round): with no page open; with headless
+    Chromium on this machine showing that deploy on the live page (polling every second); and with
+    only the page's requests at its pace (node, no browser: what a browser on the operator's own
+    machine costs the tracker). In the last two a scraper also reads /metrics every second. Prints
+    announces/s and the tracker's CPU time per announce of every run, the means and the ratios.
+    Chromium shares this machine's cores with the tracker and wrk, so its ratio also counts the
+    browser's own CPU. Everything it starts is stopped and every file removed, also on failure.
 .EXAMPLE
     dotnet pwsh bench/tracker/Invoke-LivePageBenchmark.ps1 -Rounds 3
 #>
@@ -71,7 +72,7 @@ try {
     $env:MURDER_BENCH_INFOHASH = -join ([System.Convert]::FromHexString($hash) | ForEach-Object { '%{0:X2}' -f $_ })
     $env:MURDER_BENCH_PEERS = $Peers
     $env:MURDER_BENCH_HOSTS = $Hosts
-    $env:MURDER_BENCH_SIZE = 104857600
+    $env:MURDER_BENCH_SIZE = $torrent.Size
     $env:MURDER_BENCH_CLOSE = if ($NewConnectionPerAnnounce) { '1' } else { '0' }
     $url = "http://127.0.0.1:$port"
 
@@ -86,11 +87,16 @@ try {
 
     $loadBefore = (Get-Content -LiteralPath /proc/loadavg -Raw).Trim()
     $runs = for ($round = 1; $round -le $Rounds; $round++) {
-        foreach ($withPage in $false, $true) {
+        # The order turns each round, so a machine getting busier or quieter favours no mode.
+        $modes = 'closed', 'open in Chromium here', 'its requests only'
+        $turn = ($round - 1) % $modes.Count
+        foreach ($page in @($modes[$turn..($modes.Count - 1)]) + @(if ($turn -gt 0) { $modes[0..($turn - 1)] })) {
+            $withPage = $page -ne 'closed'
             $watch = $null
             if ($withPage) {
                 $out = Join-Path $work "watch-$round.json"
-                $browserArgs = @((Join-Path $root 'tests/browser/live-page.mjs'), '--scenario', 'watch', '--base', "$url/", '--info-hash', $hash,
+                $scenario = if ($page -eq 'its requests only') { 'poll' } else { 'watch' }
+                $browserArgs = @((Join-Path $root 'tests/browser/live-page.mjs'), '--scenario', $scenario, '--base', "$url/", '--info-hash', $hash,
                     '--seconds', ($Duration + 2), '--metrics-ms', 1000, '--profile', (Join-Path $work "chromium-$round"))
                 $browser = Start-Process -FilePath (Get-Command node).Source -ArgumentList $browserArgs -RedirectStandardOutput $out -RedirectStandardError "$out.err" -PassThru
                 # The page has loaded the whole ledger once it polls; give it a moment before measuring.
@@ -107,7 +113,7 @@ try {
             }
             [pscustomobject]@{
                 Round            = $round
-                Page             = if ($withPage) { 'open' } else { 'closed' }
+                Page             = $page
                 AnnouncesPerSec  = [math]::Round($run.Rate)
                 CpuUsPerAnnounce = [math]::Round($cpu * 1e6 / [math]::Max($run.Requests, 1), 2)
                 PagePolls        = if ($watch) { $watch.polls } else { $null }
@@ -119,11 +125,12 @@ try {
 
     $runs | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     $closed = ($runs | Where-Object Page -eq 'closed' | Measure-Object AnnouncesPerSec -Average).Average
-    $open = ($runs | Where-Object Page -eq 'open' | Measure-Object AnnouncesPerSec -Average).Average
     $cpuClosed = ($runs | Where-Object Page -eq 'closed' | Measure-Object CpuUsPerAnnounce -Average).Average
-    $cpuOpen = ($runs | Where-Object Page -eq 'open' | Measure-Object CpuUsPerAnnounce -Average).Average
-    Write-Host ("Announces/s with the page open and /metrics scraped: {0:N0}, without: {1:N0}; ratio {2:N3} ({3:+0.0;-0.0}%)." -f $open, $closed, ($open / $closed), (100 * ($open / $closed - 1)))
-    Write-Host ("Tracker CPU per announce: {0:N2} us open, {1:N2} us closed; ratio {2:N3}." -f $cpuOpen, $cpuClosed, ($cpuOpen / $cpuClosed))
+    foreach ($page in 'open in Chromium here', 'its requests only') {
+        $rate = ($runs | Where-Object Page -eq $page | Measure-Object AnnouncesPerSec -Average).Average
+        $cpu = ($runs | Where-Object Page -eq $page | Measure-Object CpuUsPerAnnounce -Average).Average
+        Write-Host ("Page {0}, /metrics scraped every second: {1:N0} announces/s against {2:N0} closed, ratio {3:N3} ({4:+0.0;-0.0}%); tracker CPU per announce {5:N2} us against {6:N2} us, ratio {7:N3}." -f $page, $rate, $closed, ($rate / $closed), (100 * ($rate / $closed - 1)), $cpu, $cpuClosed, ($cpu / $cpuClosed))
+    }
     $mode = if ($NewConnectionPerAnnounce) { 'Connection: close' } else { 'keep-alive' }
     Write-Host "Load: wrk -t1 -c$Connections -d${Duration}s ($mode), $Peers peers announcing, a ledger of $Hosts hosts on the page, $Rounds rounds alternating, on $([Environment]::ProcessorCount) cores with Chromium on the same cores; load average before: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
     $runs

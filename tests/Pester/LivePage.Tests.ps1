@@ -179,7 +179,7 @@ Describe 'A 10,000-host ledger in Chromium' {
         # Filled by the tracker benchmark's load generator: bench/tracker/report.lua, one report per host in turn.
         $env:MURDER_BENCH_INFOHASH = ConvertTo-PercentEncoded $hash
         $env:MURDER_BENCH_HOSTS = 10000
-        $env:MURDER_BENCH_SIZE = 104857600
+        $env:MURDER_BENCH_SIZE = $large.Size
         try {
             $hosts = 0
             for ($fill = 0; $fill -lt 10 -and $hosts -lt 10000; $fill++) {

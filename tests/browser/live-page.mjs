@@ -12,6 +12,7 @@
 //   page followed without a reload, checks a phone's width, saves a screenshot.
 // scenario large: the ledger already holds HOSTS hosts; measures the page's load and one update.
 // scenario watch: keeps the page open (polling) for N seconds, for the announce-rate benchmark.
+// scenario poll: no browser; the page's requests at its pace (see below).
 import { chromium } from "playwright-core";
 
 const args = {};
@@ -44,6 +45,25 @@ async function report(host, fields) {
     const body = await res.text();
     if (res.status !== 200 || body.includes("failure reason")) throw new Error(`${url.split("?")[0]} for ${host} refused: ${res.status} ${body}`);
   }
+}
+
+// scenario poll: the page's requests at the page's pace without a browser (what the tracker serves
+// to a browser on another machine), and /metrics every metrics-ms.
+if (scenario === "poll") {
+  const hash = args["info-hash"];
+  const until = performance.now() + Number(args.seconds) * 1000;
+  let since = 0, polls = 0, scrapes = 0, hosts = 0;
+  const scraper = args["metrics-ms"] ? setInterval(() => { fetch(base + "metrics").then((r) => r.text()).then(() => scrapes++, () => {}); }, Number(args["metrics-ms"])) : null;
+  while (performance.now() < until) {
+    const started = performance.now();
+    await Promise.all([fetch(base + "swarms").then((r) => r.json()), fetch(base + "deploy").then((r) => r.json())]);
+    const detail = await (await fetch(base + "deploy?info_hash=" + hash + "&since=" + since + "&limit=10000")).json();
+    since = detail.next; hosts += detail.entries.length; polls++;
+    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - started))));
+  }
+  if (scraper) clearInterval(scraper);
+  console.log(JSON.stringify({ scenario, ok: true, polls, hosts, metricsScrapes: scrapes }));
+  process.exit(0);
 }
 
 // A fresh profile each run (--user-data-dir, which playwright takes as the persistent context's folder).
