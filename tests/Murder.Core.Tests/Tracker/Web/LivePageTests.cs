@@ -81,5 +81,7 @@ public sealed class LivePageTests
         using var client = new LedgerTestClient(NewEngine());
         Assert.StartsWith("HTTP/1.1 403", Get(client, target, host: "rebind.attacker.example").Head, StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 200", Get(client, target, host: "localhost:8998").Head, StringComparison.Ordinal);
+        // The name in the URLs the tracker hands out when it listens on every address (TrackerProcess), fully qualified or not.
+        Assert.StartsWith("HTTP/1.1 200", Get(client, target, host: System.Net.Dns.GetHostName() + ":8998").Head, StringComparison.Ordinal);
     }
 }
