@@ -35,10 +35,7 @@ foreach ($tool in 'wrk', 'node') {
 if (-not (Test-Path /usr/bin/chromium)) { throw 'Debian''s chromium is missing: run tools/Install-TestPrerequisites.ps1' }
 if (-not (Test-Path (Join-Path $root 'tests/browser/node_modules/playwright-core'))) { throw 'tests/browser/node_modules is missing: run tools/Install-TestPrerequisites.ps1' }
 
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
-}
+Import-Module (Join-Path $PSScriptRoot 'TrackerBench.psm1') -Force
 
 function Invoke-Wrk([string] $Script, [string] $Url, [int] $Seconds) {
     $text = (& wrk -t1 "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot $Script) $Url) -join "`n"
@@ -49,10 +46,13 @@ function Invoke-Wrk([string] $Script, [string] $Url, [int] $Seconds) {
     [pscustomobject]@{ Rate = [double]$Matches[1]; Requests = $requests }
 }
 
-$clockTicks = [double](& getconf CLK_TCK)
-function Get-CpuSeconds([int] $ProcessId) {
-    $fields = ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -replace '^.*\)\s*', '') -split ' '
-    ([double]$fields[11] + [double]$fields[12]) / $clockTicks
+# Seconds the tracker spent answering each route so far (its own request-duration histogram).
+function Get-RouteSeconds([string] $Url) {
+    $table = @{}
+    foreach ($line in (Invoke-WebRequest -Uri "$Url/metrics" -UseBasicParsing).Content -split "`n") {
+        if ($line -match '^murder_tracker_request_duration_seconds_sum\{route="(\w+)"\} (\S+)$') { $table[$Matches[1]] = [double]$Matches[2] }
+    }
+    $table
 }
 
 $work = Join-Path ([System.IO.Path]::GetTempPath()) ('murder-pagebench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
@@ -63,11 +63,8 @@ $port = Get-FreePort
 $browser = $null
 try {
     Import-Module (Join-Path $root 'out/Murder/Murder.psd1') -Force
-    $source = New-Item -ItemType Directory -Path (Join-Path $work 'src')
-    Set-Content -LiteralPath (Join-Path $source 'payload.txt') -Value ('x' * 100000)
-    $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1
-    $torrent = New-MurderTorrent -Tag PageBench -Path $source -Tracker $tracker.Url -OutputDirectory (Join-Path $work 'out')
-    $null = $torrent | Register-MurderTorrent -Port $port
+    $bench = Start-BenchTracker -Work $work -Port $port -Tag PageBench
+    $tracker, $torrent = $bench.Tracker, $bench.Torrent
     $hash = $torrent.InfoHash.ToLowerInvariant()
     $env:MURDER_BENCH_INFOHASH = -join ([System.Convert]::FromHexString($hash) | ForEach-Object { '%{0:X2}' -f $_ })
     $env:MURDER_BENCH_PEERS = $Peers
@@ -102,9 +99,13 @@ try {
                 # The page has loaded the whole ledger once it polls; give it a moment before measuring.
                 Start-Sleep -Seconds 3
             }
+            $routesBefore = Get-RouteSeconds $url
             $cpuBefore = Get-CpuSeconds $tracker.ProcessId
             $run = Invoke-Wrk 'announce.lua' $url $Duration
             $cpu = (Get-CpuSeconds $tracker.ProcessId) - $cpuBefore
+            $routesAfter = Get-RouteSeconds $url
+            $pageSeconds = 0.0
+            foreach ($route in 'page', 'deploy', 'metrics') { $pageSeconds += $routesAfter[$route] - $routesBefore[$route] }
             if ($withPage) {
                 if (-not $browser.WaitForExit(60000)) { $browser.Kill($true) }
                 $watch = Get-Content -LiteralPath $out -Raw | ConvertFrom-Json
@@ -116,6 +117,9 @@ try {
                 Page             = $page
                 AnnouncesPerSec  = [math]::Round($run.Rate)
                 CpuUsPerAnnounce = [math]::Round($cpu * 1e6 / [math]::Max($run.Requests, 1), 2)
+                # Handling time of the page's routes (/, /swarms, /deploy, /metrics) per second of the run, against all the tracker's CPU.
+                PageMsPerSec     = [math]::Round($pageSeconds * 1000 / $Duration, 2)
+                PageShareOfCpu   = [math]::Round($pageSeconds / [math]::Max($cpu, 1e-9), 4)
                 PagePolls        = if ($watch) { $watch.polls } else { $null }
                 PageHosts        = if ($watch) { $watch.hosts } else { $null }
                 MetricsScrapes   = if ($watch) { $watch.metricsScrapes } else { $null }
@@ -131,6 +135,8 @@ try {
         $cpu = ($runs | Where-Object Page -eq $page | Measure-Object CpuUsPerAnnounce -Average).Average
         Write-Host ("Page {0}, /metrics scraped every second: {1:N0} announces/s against {2:N0} closed, ratio {3:N3} ({4:+0.0;-0.0}%); tracker CPU per announce {5:N2} us against {6:N2} us, ratio {7:N3}." -f $page, $rate, $closed, ($rate / $closed), (100 * ($rate / $closed - 1)), $cpu, $cpuClosed, ($cpu / $cpuClosed))
     }
+    $share = ($runs | Where-Object Page -ne 'closed' | Measure-Object PageShareOfCpu -Average).Average
+    Write-Host ("The page's routes (/, /swarms, /deploy, /metrics) took {0:P2} of the tracker's CPU time while open (their own handling time from the tracker's histogram; sockets not counted)." -f $share)
     $mode = if ($NewConnectionPerAnnounce) { 'Connection: close' } else { 'keep-alive' }
     Write-Host "Load: wrk -t1 -c$Connections -d${Duration}s ($mode), $Peers peers announcing, a ledger of $Hosts hosts on the page, $Rounds rounds alternating, on $([Environment]::ProcessorCount) cores with Chromium on the same cores; load average before: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
     $runs
