@@ -85,7 +85,7 @@ internal sealed partial class TrackerEngine
             route = RequestRoute.Page;
             if (IsTrusted(host, output, ref status))
             {
-                output.Write(SwarmListJson.Render(_registry.Snapshot(), _registry.PeerCount, _options.Open));
+                SwarmListJson.Write(output, _registry.Snapshot(), _registry.PeerCount, _options.Open);
                 contentType = JsonType;
             }
         }

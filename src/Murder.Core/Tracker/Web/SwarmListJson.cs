@@ -11,10 +11,9 @@ namespace Murder.Core.Tracker.Web;
 /// </summary>
 internal static class SwarmListJson
 {
-    public static ReadOnlySpan<byte> Render(IReadOnlyList<SwarmSnapshot> swarms, int peerCount, bool open)
+    public static void Write(IBufferWriter<byte> output, IReadOnlyList<SwarmSnapshot> swarms, int peerCount, bool open)
     {
-        var buffer = new ArrayBufferWriter<byte>(256 + (swarms.Count * 160));
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(output))
         {
             json.WriteStartObject();
             json.WriteString("nowUtc", DateTime.UtcNow);
@@ -36,7 +35,5 @@ internal static class SwarmListJson
             json.WriteEndArray();
             json.WriteEndObject();
         }
-
-        return buffer.WrittenSpan;
     }
 }
