@@ -12,8 +12,13 @@
     whatever the request asks, so it has only the second mode, and it gets exactly the same
     requests as Murder's Connection: close run: that pair is the like-for-like comparison. Prints
     announces/s, the tracker's CPU time per announce, wrk's socket errors, the peers each tracker
-    then lists (scrape), and the resident memory of Murder's tracker process. Everything it starts
-    is stopped and every file removed, also on failure.
+    then lists (scrape), and the resident memory of Murder's tracker process. Then the deploy
+    ledger: every one of PEERS distinct hosts reports once (bench/tracker/report.lua: each host
+    keeps one stage, a realistic mix of every stage), the resident
+    memory is read again (the ledger's cost at PEERS hosts), and wrk sends reports for DURATION
+    seconds in both connection modes: reports/s and CPU per report, and from those and the
+    announce figures the share of one core that PEERS hosts cost when each announces every 15 s
+    and reports every 5 s. Everything it starts is stopped and every file removed, also on failure.
 .EXAMPLE
     dotnet pwsh bench/tracker/Invoke-TrackerBenchmark.ps1
 #>
@@ -33,8 +38,8 @@ foreach ($tool in 'wrk', 'opentracker') {
 
 Import-Module (Join-Path $PSScriptRoot 'TrackerBench.psm1') -Force
 
-function Invoke-Wrk([string] $Url, [int] $Seconds) {
-    $text = (& wrk "-t$Threads" "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot 'announce.lua') $Url) -join "`n"
+function Invoke-Wrk([string] $Url, [int] $Seconds, [string] $Script = 'announce.lua') {
+    $text = (& wrk "-t$Threads" "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot $Script) $Url) -join "`n"
     if ($LASTEXITCODE -ne 0) { throw "wrk failed: $text" }
     $non2xx = if ($text -match 'Non-2xx or 3xx responses: (\d+)') { [int]$Matches[1] } else { 0 }
     $socketErrors = if ($text -match 'Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)') {
@@ -119,12 +124,42 @@ try {
     Write-Host 'CpuUsPerAnnounce is the tracker process''s CPU time (user + system) over the measured run divided by the announces answered; it moves less than the rate when other work shares the machine.'
     Write-Host ("Murder's background tracker process: {0:N1} MB resident idle before the load, {1:N1} MB with $Peers peers after it (+{2:N1} MB)." -f ($idleRss / 1MB), ($rss / 1MB), (($rss - $idleRss) / 1MB))
     Write-Host "Load: wrk -t$Threads -c$Connections -d${Duration}s, $Peers distinct peers on one torrent, numwant=50, on $([Environment]::ProcessorCount) cores; load average before the runs: $loadBefore, after: $((Get-Content -LiteralPath /proc/loadavg -Raw).Trim())."
+
+    # The deploy ledger: every host reports once (the ledger then holds PEERS entries), then the load.
+    $env:MURDER_BENCH_HOSTS = $Peers
+    $beforeLedger = Get-Rss $tracker.ProcessId
+    $fill = Invoke-Wrk "http://127.0.0.1:$murderPort" 3 'report.lua'
+    $ledger = Invoke-RestMethod "http://127.0.0.1:$murderPort/deploy?info_hash=$($torrent.InfoHash)&limit=1"
+    if ($ledger.hosts -lt $Peers) { throw "After $($fill.Requests) reports the ledger holds $($ledger.hosts) hosts, not ${Peers}: raise -Duration or lower -Peers." }
+    $perReport = 'new per report'
+    $reports = foreach ($mode in @($keepAlive, $perReport)) {
+        $cpuBefore = Get-CpuSeconds $tracker.ProcessId
+        $run = Invoke-Wrk "http://127.0.0.1:$murderPort" $Duration $(if ($mode -eq $perReport) { 'report-close.lua' } else { 'report.lua' })
+        $cpu = (Get-CpuSeconds $tracker.ProcessId) - $cpuBefore
+        [pscustomobject]@{
+            Tracker        = 'Murder'
+            Connections    = $mode
+            ReportsPerSec  = [math]::Round($run.Rate)
+            CpuUsPerReport = [math]::Round($cpu * 1e6 / [math]::Max($run.Requests, 1), 1)
+            Non2xx         = $run.Non2xx
+            SocketErrors   = $run.SocketErrors
+        }
+    }
+
+    $ledgerRss = Get-Rss $tracker.ProcessId
+    $ledger = Invoke-RestMethod "http://127.0.0.1:$murderPort/deploy?info_hash=$($torrent.InfoHash)&limit=1"
+    $reports | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    Write-Host ("Deploy ledger: {0:N0} hosts, version {1:N0}; resident {2:N1} MB before the first report, {3:N1} MB after the load (+{4:N1} MB for the ledger; +{5:N1} MB over idle)." -f $ledger.hosts, $ledger.version, ($beforeLedger / 1MB), ($ledgerRss / 1MB), (($ledgerRss - $beforeLedger) / 1MB), (($ledgerRss - $idleRss) / 1MB))
+    $reportClose = $reports | Where-Object { $_.Connections -eq $perReport }
+    $share = ($Peers / 15 * $murderClose.CpuUsPerAnnounce + $Peers / 5 * $reportClose.CpuUsPerReport) / 1e6
+    Write-Host ("$Peers hosts announcing every 15 s and reporting every 5 s (a new connection per request, CPU per request as measured): {0:N1}% of one core." -f ($share * 100))
     $results
+    $reports
 }
 finally {
-    if ($opentracker -and -not $opentracker.HasExited) { $opentracker.Kill(); $opentracker.WaitForExit(5000) }
+    if ($opentracker -and -not $opentracker.HasExited) { $opentracker.Kill(); $null = $opentracker.WaitForExit(5000) }
     Stop-MurderTracker -Port $murderPort -WarningAction SilentlyContinue -ErrorAction Continue
     $env:MURDER_STATE_DIR = $savedState
-    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS, Env:MURDER_BENCH_CLOSE -ErrorAction Ignore
+    Remove-Item Env:MURDER_BENCH_INFOHASH, Env:MURDER_BENCH_PEERS, Env:MURDER_BENCH_CLOSE, Env:MURDER_BENCH_HOSTS -ErrorAction Ignore
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 }

@@ -308,6 +308,13 @@ public sealed class LedgerEngineTests : IDisposable
     }
 
     [Fact]
+    public void Messages_KeepLineBreaksAndLoseOtherControlCharacters()
+    {
+        Assert.Null(_client.Report(TrackerTestData.Torrent, "a", "failed", extra: "&error_id=Boom&message=%1B%5B31mred%1B%5B0m%00%0Anext%09line"));
+        Assert.Equal(" [31mred [0m \nnext\tline", _client.Read(TrackerTestData.Torrent).GetProperty("entries")[0].GetProperty("message").GetString());
+    }
+
+    [Fact]
     public void Roles_AreRecorded()
     {
         _client.Report(TrackerTestData.Torrent, "seed1", "seeding", left: 0, extra: "&role=seeder");

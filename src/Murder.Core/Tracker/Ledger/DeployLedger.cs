@@ -68,6 +68,12 @@ internal sealed class DeployLedger
     /// <summary>Whether it changed since it was last saved.</summary>
     public bool Changed { get; set; }
 
+    /// <summary>
+    /// Whether a host reached a result (seeding, done, failed) since the last save: such a report
+    /// is not repeated (finished peers stop reporting), so it is saved promptly.
+    /// </summary>
+    public bool ResultChanged { get; set; }
+
     public ref readonly LedgerEntry this[int index] => ref _entries[index];
 
     public int CountOf(LedgerStage stage) => _counts[(int)stage];
@@ -97,6 +103,7 @@ internal sealed class DeployLedger
         }
 
         ref LedgerEntry entry = ref _entries[index];
+        ResultChanged |= LedgerNames.IsTerminal(report.Stage) && (added || entry.Stage != report.Stage);
         entry.Stage = report.Stage;
         entry.Role = report.Role;
         entry.Address = address;

@@ -174,8 +174,17 @@ internal sealed class DeployLedgerRegistry
     /// <summary>The ledger of a torrent, or null (callers lock it).</summary>
     internal DeployLedger? Find(Hash20 infoHash) => _ledgers.TryGetValue(infoHash, out DeployLedger? ledger) ? ledger : null;
 
-    /// <summary>Every ledger (callers lock each), for saving.</summary>
-    internal ICollection<DeployLedger> All => _ledgers.Values;
+    /// <summary>Every ledger (callers lock each), for saving; enumerated without locking the registry.</summary>
+    internal IEnumerable<DeployLedger> All
+    {
+        get
+        {
+            foreach (KeyValuePair<Hash20, DeployLedger> pair in _ledgers)
+            {
+                yield return pair.Value;
+            }
+        }
+    }
 
     /// <summary>Info-hashes of ledgers evicted since the last call (their files are deleted).</summary>
     internal bool TryTakeEvicted(out Hash20 infoHash) => _evicted.TryDequeue(out infoHash);

@@ -128,11 +128,14 @@ internal static class LedgerQueryParser
             else if (key.SequenceEqual("message"u8))
             {
                 int length = TrackerQueryParser.PercentDecode(value, messageBuffer);
-                if (length < 0 || length > MaxMessageBytes || !IsPrintableUtf8(messageBuffer[..length], allowLineBreaks: true))
+                if (length < 0 || length > MaxMessageBytes || !Utf8.IsValid(messageBuffer[..length]))
                 {
                     return "invalid message: at most 1024 bytes of UTF-8";
                 }
 
+                // An error's text may hold terminal escapes and the like: they become spaces rather
+                // than cost the host its result.
+                BlankControlCharacters(messageBuffer[..length]);
                 request.Message = messageBuffer[..length];
             }
             else if (key.SequenceEqual("murder_key"u8))
@@ -264,6 +267,17 @@ internal static class LedgerQueryParser
         }
 
         return true;
+    }
+
+    private static void BlankControlCharacters(Span<byte> text)
+    {
+        foreach (ref byte b in text)
+        {
+            if (b == 0x7F || (b < 0x20 && b is not ((byte)'\n' or (byte)'\r' or (byte)'\t')))
+            {
+                b = (byte)' ';
+            }
+        }
     }
 
     /// <summary>Valid UTF-8 without control characters (line breaks and tabs allowed in messages).</summary>

@@ -9,7 +9,8 @@ namespace Murder.Core.Tracker.Ledger;
 /// <summary>
 /// Keeps the deploy ledgers in a directory (the tracker's state directory): one file per torrent,
 /// loaded at start, written behind (<see cref="SaveChanged"/>, called every
-/// <see cref="TrackerOptions.LedgerSaveInterval"/>, writes only ledgers that changed) through a
+/// <see cref="TrackerOptions.LedgerSaveInterval"/>, writes only ledgers that changed, and within a
+/// housekeeping tick those where a host reached a result, since that report is never repeated) through a
 /// temporary file and an atomic rename, so a crash leaves the old file or the new one, never half
 /// of one. A file that cannot be read is logged and set aside, never fatal. Not thread-safe: one
 /// housekeeping loop calls it.
@@ -46,8 +47,24 @@ internal sealed class LedgerStore
     /// <summary>The file of a torrent's ledger.</summary>
     public string PathOf(Hash20 infoHash) => Path.Combine(_directory, infoHash.ToHex() + LedgerFile.Extension);
 
-    /// <summary>Loads every ledger file (call before serving). Returns how many ledgers were loaded.</summary>
+    /// <summary>
+    /// Loads every ledger file (call before serving). Returns how many ledgers were loaded. A
+    /// directory that cannot be read is logged: the tracker then starts with empty ledgers.
+    /// </summary>
     public int Load()
+    {
+        try
+        {
+            return LoadFiles();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            _log($"Cannot read the deploy ledgers in '{_directory}': {error.Message} The tracker starts with empty ledgers; fix the directory's permissions and restart it to get them back.");
+            return 0;
+        }
+    }
+
+    private int LoadFiles()
     {
         System.IO.Directory.CreateDirectory(_directory);
         int loaded = 0;
@@ -86,8 +103,11 @@ internal sealed class LedgerStore
         return loaded;
     }
 
-    /// <summary>Writes every ledger that changed since it was last written, and deletes those evicted. Returns how many were written.</summary>
-    public int SaveChanged()
+    /// <summary>
+    /// Writes every ledger that changed since it was last written (with <paramref name="resultsOnly"/>,
+    /// only those where a host reached a result), and deletes those evicted. Returns how many were written.
+    /// </summary>
+    public int SaveChanged(bool resultsOnly = false)
     {
         DeleteEvicted();
         int written = 0;
@@ -96,13 +116,14 @@ internal sealed class LedgerStore
             _buffer.Clear();
             lock (ledger.Gate)
             {
-                if (!ledger.Changed || ledger.Removed)
+                if (!ledger.Changed || ledger.Removed || (resultsOnly && !ledger.ResultChanged))
                 {
                     continue;
                 }
 
                 LedgerFile.Write(ledger, _buffer);
                 ledger.Changed = false;
+                ledger.ResultChanged = false;
             }
 
             if (TryWrite(ledger.InfoHash, _buffer.WrittenSpan))

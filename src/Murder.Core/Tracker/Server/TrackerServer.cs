@@ -684,10 +684,11 @@ public sealed class TrackerServer : IDisposable
                     _registry.ExpirePeers();
                 }
 
-                if (_ledgerStore is not null && now >= nextSave)
+                if (_ledgerStore is not null)
                 {
-                    nextSave = now + saveInterval;
-                    _ledgerStore.SaveChanged();
+                    bool full = now >= nextSave;
+                    nextSave = full ? now + saveInterval : nextSave;
+                    _ledgerStore.SaveChanged(resultsOnly: !full);
                 }
 
                 if (_watcher is not null && now >= nextScan)
