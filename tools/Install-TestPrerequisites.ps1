@@ -24,9 +24,24 @@ $prerequisites = @(
     # build.ps1 links the native agent with clang or gcc against zlib (it installs them too when it builds as root).
     @{ Package = 'clang'; Test = { [bool](Get-Command clang -ErrorAction Ignore) -or [bool](Get-Command gcc -ErrorAction Ignore) } }
     @{ Package = 'zlib1g-dev'; Test = { Test-Path /usr/include/zlib.h } }
-    # Load generator of the tracker benchmark (bench/tracker); no test needs it.
+    # Load generator of the tracker benchmark (bench/tracker) and of the live page's 10,000-host test.
     @{ Package = 'wrk'; Test = { [bool](Get-Command wrk -ErrorAction Ignore) } }
+    # The live page's browser test (tests/browser): Debian's Chromium driven by npm playwright-core.
+    @{ Package = 'chromium'; Test = { Test-Path /usr/bin/chromium } }
+    @{ Package = 'nodejs'; Test = { [bool](Get-Command node -ErrorAction Ignore) } }
+    @{ Package = 'npm'; Test = { [bool](Get-Command npm -ErrorAction Ignore) } }
 )
+
+# npm packages of the browser test, exactly as tests/browser/package-lock.json pins them.
+function Install-BrowserTestPackages {
+    $folder = Join-Path (Split-Path -Parent $PSScriptRoot) 'tests/browser'
+    if (Test-Path -LiteralPath (Join-Path $folder 'node_modules/playwright-core/package.json')) { return }
+    if (-not (Get-Command npm -ErrorAction Ignore)) { Write-Host 'Test prerequisites: npm is missing; the browser test will skip.'; return }
+    Write-Host 'Installing the browser test''s npm packages (tests/browser, npm ci)'
+    Push-Location -LiteralPath $folder
+    try { & npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE -ne 0) { Write-Warning "npm ci exited with $LASTEXITCODE; the browser test will skip." } }
+    finally { Pop-Location }
+}
 
 if (-not $IsLinux) {
     Write-Host 'Test prerequisites: not on Linux; the interop tests that need Debian packages will skip and say why.'
@@ -36,12 +51,14 @@ if (-not $IsLinux) {
 $missing = @($prerequisites | Where-Object { -not (& $_.Test) } | ForEach-Object { $_.Package })
 if ($missing.Count -eq 0) {
     Write-Host 'Test prerequisites: all present.'
+    Install-BrowserTestPackages
     return
 }
 
 $isRoot = (& id -u) -eq '0'
 if (-not $isRoot -or -not (Get-Command apt-get -ErrorAction Ignore)) {
     Write-Host "Test prerequisites missing: $($missing -join ', '). Install them (apt-get install $($missing -join ' ')) or run the tests as root; the tests that need them will skip."
+    Install-BrowserTestPackages
     return
 }
 
@@ -51,3 +68,4 @@ $env:DEBIAN_FRONTEND = 'noninteractive'
 if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get update exited with $LASTEXITCODE" }
 & apt-get install -y -qq --no-install-recommends @missing
 if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install exited with $LASTEXITCODE; the tests that need $($missing -join ', ') will skip." }
+Install-BrowserTestPackages

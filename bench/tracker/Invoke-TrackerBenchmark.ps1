@@ -36,10 +36,7 @@ foreach ($tool in 'wrk', 'opentracker') {
     if (-not (Get-Command $tool -ErrorAction Ignore)) { throw "$tool is missing: apt-get install $tool" }
 }
 
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
-}
+Import-Module (Join-Path $PSScriptRoot 'TrackerBench.psm1') -Force
 
 function Invoke-Wrk([string] $Url, [int] $Seconds, [string] $Script = 'announce.lua') {
     $text = (& wrk "-t$Threads" "-c$Connections" "-d${Seconds}s" -s (Join-Path $PSScriptRoot $Script) $Url) -join "`n"
@@ -51,13 +48,6 @@ function Invoke-Wrk([string] $Url, [int] $Seconds, [string] $Script = 'announce.
     $requests = if ($text -match '(\d+) requests in') { [long]$Matches[1] } else { throw "wrk printed no request count: $text" }
     if ($text -notmatch 'Requests/sec:\s+([\d.]+)') { throw "wrk printed no rate: $text" }
     [pscustomobject]@{ Rate = [double]$Matches[1]; Requests = $requests; Non2xx = $non2xx; SocketErrors = $socketErrors; Text = $text }
-}
-
-$clockTicks = [double](& getconf CLK_TCK)
-function Get-CpuSeconds([int] $ProcessId) {
-    # utime + stime, fields 14 and 15 of /proc/PID/stat (counted after the ')' that ends the name).
-    $fields = ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -replace '^.*\)\s*', '') -split ' '
-    ([double]$fields[11] + [double]$fields[12]) / $clockTicks
 }
 
 function Get-Rss([int] $ProcessId) {
@@ -81,11 +71,8 @@ $opentracker = $null
 $murderPort = Get-FreePort
 try {
     Import-Module (Join-Path $root 'out/Murder/Murder.psd1') -Force
-    $source = New-Item -ItemType Directory -Path (Join-Path $work 'src')
-    Set-Content -LiteralPath (Join-Path $source 'payload.txt') -Value ('x' * 100000)
-    $tracker = Start-MurderTracker -Port $murderPort -BindAddress 127.0.0.1
-    $torrent = New-MurderTorrent -Tag Bench -Path $source -Tracker $tracker.Url -OutputDirectory (Join-Path $work 'out')
-    $null = $torrent | Register-MurderTorrent -Port $murderPort
+    $bench = Start-BenchTracker -Work $work -Port $murderPort -Tag Bench
+    $tracker, $torrent = $bench.Tracker, $bench.Torrent
     $escaped = -join ([System.Convert]::FromHexString($torrent.InfoHash) | ForEach-Object { '%{0:X2}' -f $_ })
     $env:MURDER_BENCH_INFOHASH = $escaped
     $env:MURDER_BENCH_PEERS = $Peers

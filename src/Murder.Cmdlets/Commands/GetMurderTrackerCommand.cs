@@ -12,7 +12,7 @@ namespace Murder.Cmdlets.Commands;
 
 /// <summary>
 /// Get-MurderTracker: per torrent, the seeders, leechers and completed downloads of the running
-/// trackers (from their scrape), or of any tracker given by -Url.
+/// trackers (from their scrape), or of any tracker given by -Url, with the torrent's live page.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "MurderTracker", DefaultParameterSetName = LocalSet)]
 [OutputType(typeof(TrackerTorrentStatus))]
@@ -95,7 +95,7 @@ public sealed class GetMurderTrackerCommand : MurderCmdlet
 
             foreach (TrackerTorrentStatus torrent in torrents)
             {
-                WriteObject(torrent with { Tracker = shown });
+                WriteObject(torrent with { Tracker = shown, PageUrl = TrackerProcess.PageUrlFor(shown) + "#" + torrent.InfoHash.ToLowerInvariant() });
             }
         }
     }

@@ -144,7 +144,7 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
         using TrackerHost host = Validate(() => TrackerHost.Start(store, options, endpoint, torrentDirectory, log.Enqueue));
         TrackerInfo info = host.Info;
         WriteObject(info);
-        Say($"Murder tracker listening on {host.LocalEndPoint} ({info.Url}); torrents from {torrentDirectory}{(Open ? ", open to any torrent" : string.Empty)}. Ctrl+C stops it.");
+        Say($"Murder tracker listening on {host.LocalEndPoint} ({info.Url}, live page {info.PageUrl}); torrents from {torrentDirectory}{(Open ? ", open to any torrent" : string.Empty)}. Ctrl+C stops it.");
         Task running = host.RunAsync(Cancellation);
         while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
         {

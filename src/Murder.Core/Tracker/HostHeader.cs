@@ -10,6 +10,20 @@ namespace Murder.Core.Tracker;
 /// </summary>
 internal static class HostHeader
 {
+    // The name the tracker's URLs carry when it listens on every address (TrackerProcess): on some
+    // systems a fully qualified name, where Environment.MachineName is only its first label.
+    private static readonly Lazy<string> HostName = new(static () =>
+    {
+        try
+        {
+            return Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return Environment.MachineName;
+        }
+    });
+
     public static bool IsTrusted(ReadOnlySpan<byte> host, IReadOnlyList<string> allowedNames)
     {
         if (host.IsEmpty || host.Length > 255)
@@ -48,7 +62,8 @@ internal static class HostHeader
         }
 
         if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            || name.Equals(Environment.MachineName, StringComparison.OrdinalIgnoreCase))
+            || name.Equals(Environment.MachineName, StringComparison.OrdinalIgnoreCase)
+            || name.Equals(HostName.Value, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

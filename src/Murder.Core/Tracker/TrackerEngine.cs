@@ -1,7 +1,9 @@
 using System;
-using System.Text;
+using System.Diagnostics;
 using Murder.Core.Tracker.Http;
 using Murder.Core.Tracker.Ledger;
+using Murder.Core.Tracker.Metrics;
+using Murder.Core.Tracker.Web;
 
 namespace Murder.Core.Tracker;
 
@@ -15,6 +17,7 @@ internal sealed partial class TrackerEngine
     private readonly SwarmRegistry _registry;
     private readonly DeployLedgerRegistry _ledgers;
     private readonly TrackerOptions _options;
+    private readonly TrackerMetrics _metrics = new();
 
     /// <summary>An engine over <paramref name="registry"/>, with the deploy ledgers in <paramref name="ledgers"/> (new, empty ones when null).</summary>
     public TrackerEngine(SwarmRegistry registry, DeployLedgerRegistry? ledgers = null)
@@ -29,6 +32,8 @@ internal sealed partial class TrackerEngine
     /// <summary>The deploy ledgers (see TrackerEngine.Ledger.cs).</summary>
     public DeployLedgerRegistry Ledgers => _ledgers;
 
+    public TrackerMetrics Metrics => _metrics;
+
     private const string SwarmKeyFailure = "this swarm needs a swarm key: use the .torrent made for it (New-MurderTorrent -SwarmSecret)";
 
     private static ReadOnlySpan<byte> PlainText => "text/plain"u8;
@@ -36,6 +41,7 @@ internal sealed partial class TrackerEngine
     /// <summary>Answers one request; returns whether the connection may stay open.</summary>
     public bool Handle(ReadOnlySpan<byte> buffer, in HttpRequestHead head, in TrackerClientInfo client, ResponseBuilder output, out ArraySegment<byte> response)
     {
+        long started = Stopwatch.GetTimestamp();
         output.Reset();
         ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
         ReadOnlySpan<byte> path = target[..head.PathLength];
@@ -43,45 +49,83 @@ internal sealed partial class TrackerEngine
         ReadOnlySpan<byte> host = head.HostStart >= 0 ? buffer.Slice(head.HostStart, head.HostLength) : ReadOnlySpan<byte>.Empty;
         int status = 200;
         ReadOnlySpan<byte> contentType = PlainText;
+        RequestRoute route;
 
         if (path.SequenceEqual("/announce"u8))
         {
-            Announce(query, host, client, output);
+            route = RequestRoute.Announce;
+            _metrics.CountAnnounce(Announce(query, host, client, output));
         }
         else if (path.SequenceEqual("/scrape"u8))
         {
-            Scrape(query, output);
+            route = RequestRoute.Scrape;
+            _metrics.CountScrape(Scrape(query, output));
         }
         else if (path.SequenceEqual("/report"u8))
         {
+            route = RequestRoute.Report;
             Report(query, client, output);
         }
         else if (path.SequenceEqual("/deploy"u8))
         {
+            route = RequestRoute.Deploy;
             status = Deploy(query, host, output, out contentType);
         }
         else if (path.SequenceEqual("/"u8) || path.SequenceEqual("/index.html"u8))
         {
-            if (HostHeader.IsTrusted(host, _options.AllowedHostNames))
+            route = RequestRoute.Page;
+            if (IsTrusted(host, output, ref status))
             {
-                string page = StatusPage.Render(_registry.Snapshot(), _registry.PeerCount, _options.Open);
-                output.Write(Encoding.UTF8.GetBytes(page));
+                output.Write(LivePage.Render(_registry.Snapshot(), _registry.PeerCount, _options.Open));
                 contentType = "text/html; charset=utf-8"u8;
             }
-            else
+        }
+        else if (path.SequenceEqual("/swarms"u8))
+        {
+            route = RequestRoute.Page;
+            if (IsTrusted(host, output, ref status))
             {
-                status = 403;
-                output.WriteFailure("the status page is served only under an IP address, localhost or this machine's name");
+                SwarmListJson.Write(output, _registry.Snapshot(), _registry.PeerCount, _options.Open);
+                contentType = JsonType;
+            }
+        }
+        else if (path.SequenceEqual("/metrics"u8))
+        {
+            route = RequestRoute.Metrics;
+            if (IsTrusted(host, output, ref status))
+            {
+                output.Write(_metrics.Render(_registry, _ledgers).ToUtf8());
+                contentType = PrometheusWriter.ContentType;
             }
         }
         else
         {
+            route = RequestRoute.Other;
             status = 404;
-            output.WriteFailure("not found: this tracker serves /announce, /scrape, /report, /deploy and /");
+            output.WriteFailure("not found: this tracker serves /announce, /scrape, /report, /deploy, /metrics and its live page at /");
         }
 
         response = output.Finish(status, contentType, head.KeepAlive, head.IsHead);
+        _metrics.Observe(route, Stopwatch.GetTimestamp() - started);
         return head.KeepAlive;
+    }
+
+    private static ReadOnlySpan<byte> JsonType => "application/json; charset=utf-8"u8;
+
+    /// <summary>
+    /// Whether a read-only page may be served under this Host header (against DNS rebinding);
+    /// when not, writes the 403 answer.
+    /// </summary>
+    private bool IsTrusted(ReadOnlySpan<byte> host, ResponseBuilder output, ref int status)
+    {
+        if (HostHeader.IsTrusted(host, _options.AllowedHostNames))
+        {
+            return true;
+        }
+
+        status = 403;
+        output.WriteFailure("the live page, /metrics and the ledger are served only under an IP address, localhost or this machine's name: open the tracker by one of those");
+        return false;
     }
 
     /// <summary>
@@ -131,10 +175,14 @@ internal sealed partial class TrackerEngine
         return output.Finish(503, PlainText, keepAlive: false, omitBody: false);
     }
 
-    private void Announce(ReadOnlySpan<byte> query, ReadOnlySpan<byte> host, in TrackerClientInfo client, ResponseBuilder output)
+    private AnnounceResult Announce(ReadOnlySpan<byte> query, ReadOnlySpan<byte> host, in TrackerClientInfo client, ResponseBuilder output)
     {
         string? failure = TrackerQueryParser.ParseAnnounce(query, out AnnounceRequest request);
-        failure ??= CheckSwarmKey(request.InfoHash, request.SwarmKey);
+        AnnounceResult result = failure is null ? AnnounceResult.Ok : AnnounceResult.Invalid;
+        if (failure is null && CheckSwarmKey(request.InfoHash, request.SwarmKey) is string keyFailure)
+        {
+            (failure, result) = (keyFailure, AnnounceResult.Forbidden);
+        }
 
         if (failure is null)
         {
@@ -145,6 +193,11 @@ internal sealed partial class TrackerEngine
             }
 
             failure = _registry.Announce(request, address, output);
+            if (failure is not null)
+            {
+                // The registry refuses an unknown torrent or a full tracker; nothing else.
+                result = failure == SwarmRegistry.UnregisteredFailure ? AnnounceResult.Unregistered : AnnounceResult.Limit;
+            }
         }
 
         if (failure is not null)
@@ -152,6 +205,8 @@ internal sealed partial class TrackerEngine
             output.Reset();
             output.WriteFailure(failure);
         }
+
+        return result;
     }
 
     /// <summary>Null when the tracker has no swarm secret or the key is the torrent's; otherwise the failure (announces and reports alike).</summary>
@@ -180,7 +235,7 @@ internal sealed partial class TrackerEngine
     private bool IpParameterAllowed(ReadOnlySpan<byte> host, in TrackerClientInfo client) =>
         _options.AllowIpParameter || (client.IsLoopback && HostHeader.IsTrusted(host, _options.AllowedHostNames));
 
-    private void Scrape(ReadOnlySpan<byte> query, ResponseBuilder output)
+    private AnnounceResult Scrape(ReadOnlySpan<byte> query, ResponseBuilder output)
     {
         int limit = _options.MaxScrapeHashes;
         Hash20[]? rented = limit > ScrapeStackLimit ? new Hash20[limit] : null;
@@ -189,9 +244,10 @@ internal sealed partial class TrackerEngine
         if (failure is not null)
         {
             output.WriteFailure(failure);
-            return;
+            return AnnounceResult.Invalid;
         }
 
         _registry.Scrape(hashes[..count], output);
+        return AnnounceResult.Ok;
     }
 }

@@ -6,6 +6,9 @@ public sealed record TrackerInfo
     /// <summary>The announce URL peers use (it goes into torrents).</summary>
     public required string Url { get; init; }
 
+    /// <summary>The tracker's live page (the deploys, their hosts by stage, failures); /metrics beside it.</summary>
+    public string PageUrl => TrackerProcess.PageUrlFor(Url);
+
     /// <summary>The port.</summary>
     public required int Port { get; init; }
 

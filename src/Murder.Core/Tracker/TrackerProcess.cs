@@ -35,6 +35,17 @@ public static class TrackerProcess
         return HttpUrl(host, port);
     }
 
+    /// <summary>The live page of the tracker with this announce URL: its root, http://HOST:PORT/.</summary>
+    public static string PageUrlFor(string announceUrl)
+    {
+        if (!Uri.TryCreate(announceUrl, UriKind.Absolute, out Uri? url))
+        {
+            return string.Empty;
+        }
+
+        return url.GetLeftPart(UriPartial.Authority) + "/";
+    }
+
     /// <summary>The URL to reach a tracker from this machine: loopback when it listens on every address.</summary>
     public static string LocalUrlFor(IPAddress bindAddress, int port)
     {

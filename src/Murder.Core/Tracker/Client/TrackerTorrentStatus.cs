@@ -6,6 +6,9 @@ public sealed record TrackerTorrentStatus
     /// <summary>The tracker's announce URL.</summary>
     public required string Tracker { get; init; }
 
+    /// <summary>This torrent on the tracker's live page.</summary>
+    public string? PageUrl { get; init; }
+
     /// <summary>The info-hash, 40 hexadecimal digits.</summary>
     public required string InfoHash { get; init; }
 
