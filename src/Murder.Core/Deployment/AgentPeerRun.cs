@@ -17,9 +17,6 @@ namespace Murder.Core.Deployment;
 /// </summary>
 public static class AgentPeerRun
 {
-    /// <summary>The agent command that runs a peer.</summary>
-    public const string Command = "Invoke-MurderPeer";
-
     // How often the status file is looked at; the agent writes it at most twice a second.
     private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(200);
 
@@ -43,30 +40,18 @@ public static class AgentPeerRun
         ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(request);
         int port = request.Swarm.ListenPort != 0 ? request.Swarm.ListenPort : FreePort.Pick();
-        string name = SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port);
+        string name = PeerLaunch.NameOf(request, port);
         string statusPath = Path.Combine(store.LogDirectory, SeedingProcess.PeerKind + "-" + name + ".status.json");
         string logPath = store.LogPath(SeedingProcess.PeerKind, name);
-        var parameters = new List<KeyValuePair<string, object?>>
-        {
-            new("Tag", request.Tag),
-            new("TorrentPath", request.TorrentPath),
-            new("TempPath", request.TempPath),
-            new("DestinationPath", request.DestinationPath),
-            new("NoTagDirectory", request.NoTagDirectory),
-            new("UnsafePleaseDelete", request.ReplaceExisting),
-            new("StallTimeoutSeconds", (int)request.StallTimeout.TotalSeconds),
-            new("Port", port),
-            new("SeedSeconds", seedSeconds),
-            new("StatusPath", statusPath),
-            new("ParentProcessId", Environment.ProcessId),
-            new("InvokedAtUtcTicks", invokedAtUtc.Ticks),
-        };
+        List<KeyValuePair<string, object?>> parameters = PeerLaunch.Parameters(request, port, seedSeconds, invokedAtUtc);
+        parameters.Add(new("StatusPath", statusPath));
+        parameters.Add(new("ParentProcessId", Environment.ProcessId));
         Directory.CreateDirectory(store.LogDirectory);
         string finalPath = PeerStatusFile.FinalPath(statusPath);
         File.Delete(statusPath);
         File.Delete(finalPath);
         PeerStatus? status = null;
-        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, parameters, logPath), logPath, DetachedProcess.TransferEnvironment);
+        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, PeerLaunch.Command, parameters, logPath), logPath, DetachedProcess.TransferEnvironment);
         try
         {
             // The file is read again only once it has changed (one stat per tick, no parse).
