@@ -57,6 +57,19 @@ internal sealed class DeployFollowLoop
         }
     }
 
+    /// <summary>The non-terminating error of a failed host's result (targeting the host, with its ErrorId), or null.</summary>
+    public static ErrorRecord? ErrorOf(FleetPeerResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.ErrorId is not string errorId
+            ? null
+            : new ErrorRecord(
+                new MurderException(errorId, MurderErrorCategory.NotSpecified, result.Error ?? errorId) { TargetObject = result.ComputerName },
+                errorId,
+                errorId == FleetFollower.HostLostErrorId ? ErrorCategory.OperationTimeout : ErrorCategory.NotSpecified,
+                result.ComputerName);
+    }
+
     /// <summary>Runs until every host has a result or <paramref name="cancellation"/> fires; all callbacks run on this thread.</summary>
     public void Run(FleetLauncher? launcher, Action<FleetPeerResult> onResult, Action<ProgressRecord> onProgress, Action<string> onWarning, CancellationToken cancellation)
     {

@@ -389,9 +389,9 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         {
             results.Add(result);
             WriteObject(result);
-            if (result.ErrorId is string errorId)
+            if (DeployFollowLoop.ErrorOf(result) is ErrorRecord error)
             {
-                WriteError(new ErrorRecord(new MurderException(errorId, MurderErrorCategory.NotSpecified, result.Error ?? errorId) { TargetObject = result.ComputerName }, errorId, errorId == FleetFollower.HostLostErrorId ? ErrorCategory.OperationTimeout : ErrorCategory.NotSpecified, result.ComputerName));
+                WriteError(error);
             }
         }, WriteProgress, WriteWarning, Cancellation);
         if (Cancellation.IsCancellationRequested)
