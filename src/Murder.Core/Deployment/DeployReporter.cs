@@ -77,7 +77,8 @@ public sealed class DeployReporter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(announceUrl);
         ArgumentNullException.ThrowIfNull(report);
-        var url = new StringBuilder(Endpoint(announceUrl, "report"), 256);
+        // The announce query stays: it carries murder_key when the tracker has a swarm secret.
+        var url = new StringBuilder(Endpoint(announceUrl, "report"), 256).Append(announceUrl.Query);
         url.Append(string.IsNullOrEmpty(announceUrl.Query) ? '?' : '&');
         url.Append("info_hash=");
         Percent(url, infoHash.Bytes);
@@ -106,7 +107,7 @@ public sealed class DeployReporter : IDisposable
     }
 
     /// <summary>
-    /// http://HOST:PORT/PREFIX/<paramref name="name"/>?QUERY for an announce URL whose last path
+    /// http://HOST:PORT/PREFIX/<paramref name="name"/> (no query) for an announce URL whose last path
     /// segment is `announce` (the report and deploy endpoints of the same tracker).
     /// </summary>
     public static string Endpoint(Uri announceUrl, string name)
