@@ -42,6 +42,14 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         return new PeerAddress(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]), isV6: true);
     }
 
+    /// <summary>Reads an address written by <see cref="Write"/>: 4 bytes for IPv4, 16 for IPv6.</summary>
+    public static PeerAddress Read(ReadOnlySpan<byte> bytes) => bytes.Length switch
+    {
+        4 => new PeerAddress(0, BinaryPrimitives.ReadUInt32BigEndian(bytes), isV6: false),
+        16 => new PeerAddress(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]), isV6: true),
+        _ => throw new ArgumentException("An address is 4 or 16 bytes.", nameof(bytes)),
+    };
+
     /// <summary>Writes the address in network order (4 or 16 bytes).</summary>
     public void Write(Span<byte> destination)
     {

@@ -9,7 +9,7 @@ namespace Murder.Core.Tracker;
 /// a reserved gap; the head is then placed in the gap right before it, so the response goes out
 /// as one contiguous slice without copying the body.
 /// </summary>
-internal sealed class ResponseBuilder : IDisposable
+internal sealed class ResponseBuilder : IBufferWriter<byte>, IDisposable
 {
     private const int HeadReserve = 256;
     private const int InitialSize = 4096;
@@ -31,14 +31,17 @@ internal sealed class ResponseBuilder : IDisposable
     /// <summary>Starts a new response.</summary>
     public void Reset() => _position = HeadReserve;
 
-    public Span<byte> GetSpan(int size)
+    public Span<byte> GetSpan(int sizeHint = 0)
     {
-        if (_position + size > _buffer.Length)
-        {
-            Grow(size);
-        }
-
+        Reserve(sizeHint);
         return _buffer.AsSpan(_position);
+    }
+
+    /// <summary>Room for at least <paramref name="sizeHint"/> bytes (some when 0), as IBufferWriter asks (the JSON writer uses it).</summary>
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _buffer.AsMemory(_position);
     }
 
     public void Advance(int count) => _position += count;
@@ -141,6 +144,15 @@ internal sealed class ResponseBuilder : IDisposable
         505 => "505 HTTP Version Not Supported"u8,
         _ => "500 Internal Server Error"u8,
     };
+
+    private void Reserve(int sizeHint)
+    {
+        int size = Math.Max(sizeHint, 1);
+        if (_position + size > _buffer.Length)
+        {
+            Grow(size);
+        }
+    }
 
     private void Grow(int size)
     {

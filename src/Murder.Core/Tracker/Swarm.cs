@@ -28,6 +28,9 @@ internal sealed class Swarm
 
     public bool Registered { get; set; }
 
+    /// <summary>The torrent's size in bytes from its registration; 0 when unknown.</summary>
+    public long Size { get; set; }
+
     /// <summary>Set once the swarm left the registry; announces that still hold it must fail.</summary>
     public bool Removed { get; set; }
 

@@ -15,6 +15,9 @@ namespace Murder.Core.Tracker;
 /// </summary>
 internal sealed class SwarmRegistry
 {
+    /// <summary>The failure for a torrent the tracker does not serve.</summary>
+    public const string UnregisteredFailure = "unregistered torrent";
+
     private const int StackSelection = 512;
     private readonly ConcurrentDictionary<Hash20, Swarm> _swarms = new();
     private readonly TrackerOptions _options;
@@ -32,12 +35,15 @@ internal sealed class SwarmRegistry
 
     public TrackerOptions Options => _options;
 
+    /// <summary>The registry's clock.</summary>
+    public TimeProvider Time => _time;
+
     public int PeerCount => Volatile.Read(ref _peerCount);
 
     public int TorrentCount => _swarms.Count;
 
-    /// <summary>Allows a torrent (registration); a second registration only renames it.</summary>
-    public void Register(InfoHash infoHash, string? name)
+    /// <summary>Allows a torrent (registration) of <paramref name="size"/> bytes (0 when unknown); a second registration only renames it.</summary>
+    public void Register(InfoHash infoHash, string? name, long size = 0)
     {
         Hash20 key = Hash20.Read(infoHash.Bytes);
         while (true)
@@ -52,6 +58,7 @@ internal sealed class SwarmRegistry
 
                 swarm.Registered = true;
                 swarm.Name = name ?? swarm.Name;
+                swarm.Size = size > 0 ? size : swarm.Size;
                 return;
             }
         }
@@ -79,6 +86,18 @@ internal sealed class SwarmRegistry
         _swarms.TryGetValue(Hash20.Read(infoHash.Bytes), out Swarm? swarm) && swarm.Registered;
 
     /// <summary>
+    /// Whether the tracker serves a torrent (it is registered, or the tracker is open), with the
+    /// name and size its registration gave (null and 0 when unknown).
+    /// </summary>
+    public bool Serves(Hash20 infoHash, out string? name, out long size)
+    {
+        bool known = _swarms.TryGetValue(infoHash, out Swarm? swarm) && swarm.Registered && !swarm.Removed;
+        name = known ? swarm!.Name : null;
+        size = known ? swarm!.Size : 0;
+        return known || _options.Open;
+    }
+
+    /// <summary>
     /// Handles an announce from <paramref name="address"/> (already chosen between the connection's
     /// source and ip=) and writes the bencoded response body. Returns null, or the failure reason
     /// (nothing written) when the announce is refused.
@@ -89,7 +108,7 @@ internal sealed class SwarmRegistry
         {
             if (!_options.Open)
             {
-                return "unregistered torrent";
+                return UnregisteredFailure;
             }
 
             if (request.Event == TrackerEvent.Stopped)
@@ -111,7 +130,7 @@ internal sealed class SwarmRegistry
         {
             if (swarm.Removed)
             {
-                return "unregistered torrent";
+                return UnregisteredFailure;
             }
 
             int index = swarm.IndexOf(request.PeerId);

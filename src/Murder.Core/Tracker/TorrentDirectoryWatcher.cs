@@ -82,7 +82,7 @@ internal sealed class TorrentDirectoryWatcher
         try
         {
             TorrentMetaInfo torrent = MetaInfoReader.Load(file.FullName);
-            _registry.Register(torrent.InfoHash, torrent.Name);
+            _registry.Register(torrent.InfoHash, torrent.Name, torrent.TotalLength);
             _log($"Registered {torrent.InfoHash.ToHex()} ({torrent.Name}) from '{file.Name}'.");
             return entry with { InfoHash = torrent.InfoHash };
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Text;
 using Murder.Core.Tracker.Http;
+using Murder.Core.Tracker.Ledger;
 
 namespace Murder.Core.Tracker;
 
@@ -8,19 +9,27 @@ namespace Murder.Core.Tracker;
 /// The tracker's request handling, sans-IO: a parsed request head and who sent it in, a whole
 /// HTTP response out. The socket server and the unit tests drive it the same way.
 /// </summary>
-internal sealed class TrackerEngine
+internal sealed partial class TrackerEngine
 {
     private const int ScrapeStackLimit = 64;
     private readonly SwarmRegistry _registry;
+    private readonly DeployLedgerRegistry _ledgers;
     private readonly TrackerOptions _options;
 
-    public TrackerEngine(SwarmRegistry registry)
+    /// <summary>An engine over <paramref name="registry"/>, with the deploy ledgers in <paramref name="ledgers"/> (new, empty ones when null).</summary>
+    public TrackerEngine(SwarmRegistry registry, DeployLedgerRegistry? ledgers = null)
     {
         _registry = registry;
         _options = registry.Options;
+        _ledgers = ledgers ?? new DeployLedgerRegistry(registry.Options, registry.Time);
     }
 
     public SwarmRegistry Registry => _registry;
+
+    /// <summary>The deploy ledgers (see TrackerEngine.Ledger.cs).</summary>
+    public DeployLedgerRegistry Ledgers => _ledgers;
+
+    private const string SwarmKeyFailure = "this swarm needs a swarm key: use the .torrent made for it (New-MurderTorrent -SwarmSecret)";
 
     private static ReadOnlySpan<byte> PlainText => "text/plain"u8;
 
@@ -43,6 +52,14 @@ internal sealed class TrackerEngine
         {
             Scrape(query, output);
         }
+        else if (path.SequenceEqual("/report"u8))
+        {
+            Report(query, client, output);
+        }
+        else if (path.SequenceEqual("/deploy"u8))
+        {
+            status = Deploy(query, host, output, out contentType);
+        }
         else if (path.SequenceEqual("/"u8) || path.SequenceEqual("/index.html"u8))
         {
             if (HostHeader.IsTrusted(host, _options.AllowedHostNames))
@@ -60,7 +77,7 @@ internal sealed class TrackerEngine
         else
         {
             status = 404;
-            output.WriteFailure("not found: this tracker serves /announce, /scrape and /");
+            output.WriteFailure("not found: this tracker serves /announce, /scrape, /report, /deploy and /");
         }
 
         response = output.Finish(status, contentType, head.KeepAlive, head.IsHead);
@@ -69,19 +86,25 @@ internal sealed class TrackerEngine
 
     /// <summary>
     /// Whether answering a request costs a bounded amount whatever the tracker holds: an announce
-    /// (at most MaxNumWant peers) or a scrape of named torrents (at most MaxScrapeHashes). The status
-    /// page and a scrape of every torrent grow with the number of torrents.
+    /// (at most MaxNumWant peers), a report (one ledger entry), a scrape of named torrents (at most
+    /// MaxScrapeHashes) or a ledger read of one torrent with a small limit. The status page, a
+    /// scrape of every torrent and the list of deploys grow with the number of torrents.
     /// </summary>
     public static bool IsBounded(ReadOnlySpan<byte> buffer, in HttpRequestHead head)
     {
         ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
         ReadOnlySpan<byte> path = target[..head.PathLength];
-        if (path.SequenceEqual("/announce"u8))
+        if (path.SequenceEqual("/announce"u8) || path.SequenceEqual("/report"u8))
         {
             return true;
         }
 
         ReadOnlySpan<byte> query = head.PathLength < target.Length ? target[(head.PathLength + 1)..] : ReadOnlySpan<byte>.Empty;
+        if (path.SequenceEqual("/deploy"u8))
+        {
+            return LedgerQueryParser.IsBoundedRead(query);
+        }
+
         return path.SequenceEqual("/scrape"u8) && (query.StartsWith("info_hash="u8) || query.IndexOf("&info_hash="u8) >= 0);
     }
 
@@ -111,10 +134,7 @@ internal sealed class TrackerEngine
     private void Announce(ReadOnlySpan<byte> query, ReadOnlySpan<byte> host, in TrackerClientInfo client, ResponseBuilder output)
     {
         string? failure = TrackerQueryParser.ParseAnnounce(query, out AnnounceRequest request);
-        if (failure is null && _options.SwarmSecret is byte[] secret && !KeyMatches(secret, request))
-        {
-            failure = "this swarm needs a swarm key: use the .torrent made for it (New-MurderTorrent -SwarmSecret)";
-        }
+        failure ??= CheckSwarmKey(request.InfoHash, request.SwarmKey);
 
         if (failure is null)
         {
@@ -134,18 +154,27 @@ internal sealed class TrackerEngine
         }
     }
 
-    private static bool KeyMatches(byte[] secret, in AnnounceRequest request)
+    /// <summary>Null when the tracker has no swarm secret or the key is the torrent's; otherwise the failure (announces and reports alike).</summary>
+    private string? CheckSwarmKey(Hash20 infoHash, SwarmKeyValue swarmKey)
     {
-        if (!request.SwarmKey.IsPresent)
+        if (_options.SwarmSecret is not byte[] secret)
         {
-            return false;
+            return null;
         }
 
-        Span<byte> infoHash = stackalloc byte[20];
-        request.InfoHash.CopyTo(infoHash);
-        Span<byte> key = stackalloc byte[SwarmKey.Length];
-        request.SwarmKey.CopyTo(key);
-        return SwarmKey.Matches(secret, infoHash, key);
+        if (swarmKey.IsPresent)
+        {
+            Span<byte> hash = stackalloc byte[Hash20.Length];
+            infoHash.CopyTo(hash);
+            Span<byte> key = stackalloc byte[SwarmKey.Length];
+            swarmKey.CopyTo(key);
+            if (SwarmKey.Matches(secret, hash, key))
+            {
+                return null;
+            }
+        }
+
+        return SwarmKeyFailure;
     }
 
     private bool IpParameterAllowed(ReadOnlySpan<byte> host, in TrackerClientInfo client) =>

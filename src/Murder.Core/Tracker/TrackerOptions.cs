@@ -61,6 +61,21 @@ public sealed record TrackerOptions
     /// <summary>Info-hashes one scrape may ask for.</summary>
     public int MaxScrapeHashes { get; init; } = 256;
 
+    /// <summary>How often peers are told to report to the deploy ledger while not finished.</summary>
+    public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Hosts in one deploy's ledger at most; reports of further hosts are refused.</summary>
+    public int MaxDeployHosts { get; init; } = 100_000;
+
+    /// <summary>Deploy ledgers at most; past it the deploy reported to least recently is dropped.</summary>
+    public int MaxDeploys { get; init; } = 256;
+
+    /// <summary>Ledger entries across every deploy at most; past it the deploy reported to least recently is dropped.</summary>
+    public int MaxDeployEntries { get; init; } = 1_000_000;
+
+    /// <summary>How often a changed deploy ledger is written to the state directory (at most).</summary>
+    public TimeSpan LedgerSaveInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Host names (besides IP literals, localhost and this machine's name) under which the status
     /// page is served. Any other Host header is refused there, against DNS rebinding.
@@ -84,6 +99,11 @@ public sealed record TrackerOptions
         Require(MaxPeers >= 1, nameof(MaxPeers), "positive");
         Require(MaxTorrents >= 1, nameof(MaxTorrents), "positive");
         Require(MaxScrapeHashes >= 1, nameof(MaxScrapeHashes), "positive");
+        Require(ReportInterval >= TimeSpan.FromSeconds(1) && ReportInterval <= TimeSpan.FromHours(1), nameof(ReportInterval), "from 1 second to 1 hour");
+        Require(MaxDeployHosts is >= 1 and <= 10_000_000, nameof(MaxDeployHosts), "from 1 to 10000000");
+        Require(MaxDeploys is >= 1 and <= 100_000, nameof(MaxDeploys), "from 1 to 100000");
+        Require(MaxDeployEntries >= 1, nameof(MaxDeployEntries), "positive");
+        Require(LedgerSaveInterval >= TimeSpan.FromMilliseconds(100) && LedgerSaveInterval <= TimeSpan.FromHours(1), nameof(LedgerSaveInterval), "from 0.1 second to 1 hour");
     }
 
     private static void Require(bool condition, string name, string range)

@@ -22,6 +22,10 @@ public static class TrackerProcess
     public static string DefaultTorrentDirectory(BackgroundProcessStore store, int port) =>
         System.IO.Path.Combine(store.StateDirectory, "tracker-" + NameOf(port), "torrents");
 
+    /// <summary>Where the tracker on a port keeps its deploy ledgers: STATE/tracker-PORT/ledger.</summary>
+    public static string LedgerDirectory(BackgroundProcessStore store, int port) =>
+        System.IO.Path.Combine(store.StateDirectory, "tracker-" + NameOf(port), "ledger");
+
     /// <summary>The announce URL peers use: the bind address, or this machine's name when it listens on every address.</summary>
     public static string AnnounceUrlFor(IPAddress bindAddress, int port)
     {

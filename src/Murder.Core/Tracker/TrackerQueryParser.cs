@@ -231,7 +231,7 @@ internal static class TrackerQueryParser
         return null;
     }
 
-    private static string? DecodeHash(ReadOnlySpan<byte> value, Span<byte> destination, string name)
+    internal static string? DecodeHash(ReadOnlySpan<byte> value, Span<byte> destination, string name)
     {
         int length = PercentDecode(value, destination);
         if (length == -1)
@@ -291,7 +291,7 @@ internal static class TrackerQueryParser
         return written;
     }
 
-    private static int HexValue(byte b) => b switch
+    internal static int HexValue(byte b) => b switch
     {
         >= (byte)'0' and <= (byte)'9' => b - '0',
         >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,

@@ -13,11 +13,16 @@ internal sealed class TrackerServerFixture : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
-    public TrackerServerFixture(TrackerOptions? options = null, string? torrentDirectory = null)
+    public TrackerServerFixture(TrackerOptions? options = null, string? torrentDirectory = null, string? ledgerDirectory = null)
     {
         Server = new TrackerServer(options ?? new TrackerOptions(), new IPEndPoint(IPAddress.Loopback, 0), torrentDirectory);
         Server.Register(TrackerTestData.Torrent, "Deploy1.tgz");
         Server.Start();
+        if (ledgerDirectory is not null)
+        {
+            Server.PersistLedgers(ledgerDirectory);
+        }
+
         _running = Server.RunAsync(_stop.Token);
     }
 

@@ -52,6 +52,13 @@ public sealed class TrackerHost : IDisposable
         {
             server.Start();
             int port = server.LocalEndPoint.Port;
+            string ledgerDirectory = TrackerProcess.LedgerDirectory(store, port);
+            int ledgers = server.PersistLedgers(ledgerDirectory);
+            if (ledgers > 0)
+            {
+                log($"Loaded {ledgers} deploy ledger(s) from '{ledgerDirectory}'.");
+            }
+
             string logPath = store.LogPath(TrackerProcess.Kind, TrackerProcess.NameOf(port));
             BackgroundProcessRecord record = TrackerProcess.CreateRecord(
                 store,

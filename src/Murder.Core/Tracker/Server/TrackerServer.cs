@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core.MetaInfo;
 using Murder.Core.Tracker.Http;
+using Murder.Core.Tracker.Ledger;
 
 namespace Murder.Core.Tracker.Server;
 
@@ -42,9 +43,11 @@ public sealed class TrackerServer : IDisposable
     private readonly string? _torrentDirectory;
     private readonly Action<string> _log;
     private readonly SwarmRegistry _registry;
+    private readonly DeployLedgerRegistry _ledgers;
     private readonly TrackerEngine _engine;
     private readonly ConcurrentDictionary<long, Connection> _connections = new();
     private TorrentDirectoryWatcher? _watcher;
+    private LedgerStore? _ledgerStore;
     private Socket? _listener;
     private long _nextConnectionId;
     private int _connectionCount;
@@ -64,7 +67,8 @@ public sealed class TrackerServer : IDisposable
         _torrentDirectory = string.IsNullOrEmpty(torrentDirectory) ? null : torrentDirectory;
         _log = log ?? (_ => { });
         _registry = new SwarmRegistry(options, time ?? TimeProvider.System);
-        _engine = new TrackerEngine(_registry);
+        _ledgers = new DeployLedgerRegistry(options, _registry.Time);
+        _engine = new TrackerEngine(_registry, _ledgers);
     }
 
     /// <summary>Where the tracker listens, once started.</summary>
@@ -81,8 +85,28 @@ public sealed class TrackerServer : IDisposable
 
     internal SwarmRegistry Registry => _registry;
 
-    /// <summary>Registers a torrent directly (besides the torrent directory).</summary>
-    public void Register(InfoHash infoHash, string? name) => _registry.Register(infoHash, name);
+    /// <summary>The deploy ledgers (reports from peers, read at /deploy).</summary>
+    internal DeployLedgerRegistry Ledgers => _ledgers;
+
+    /// <summary>Registers a torrent directly (besides the torrent directory); <paramref name="size"/> in bytes, 0 when unknown.</summary>
+    public void Register(InfoHash infoHash, string? name, long size = 0) => _registry.Register(infoHash, name, size);
+
+    /// <summary>
+    /// Keeps the deploy ledgers in <paramref name="directory"/>: loads what it holds now (call
+    /// before <see cref="RunAsync"/>; unreadable files are logged and set aside) and, while
+    /// serving, writes changed ledgers there every <see cref="TrackerOptions.LedgerSaveInterval"/>
+    /// and once more when stopping. Returns how many ledgers were loaded.
+    /// </summary>
+    public int PersistLedgers(string directory)
+    {
+        if (_ledgerStore is not null)
+        {
+            throw new InvalidOperationException("The deploy ledgers are already persisted.");
+        }
+
+        _ledgerStore = new LedgerStore(directory, _ledgers, _options, _log);
+        return _ledgerStore.Load();
+    }
 
     /// <summary>
     /// Binds and listens, and registers the torrents already in the torrent directory. Throws a
@@ -134,6 +158,7 @@ public sealed class TrackerServer : IDisposable
             await housekeeping.CancelAsync().ConfigureAwait(false);
             await background.ConfigureAwait(false);
             Dispose();
+            _ledgerStore?.SaveChanged();
         }
     }
 
@@ -645,6 +670,8 @@ public sealed class TrackerServer : IDisposable
         using var timer = new PeriodicTimer(SweepInterval);
         long nextExpiry = Environment.TickCount64 + (long)ExpiryInterval.TotalMilliseconds;
         long nextScan = Environment.TickCount64 + (long)ScanInterval.TotalMilliseconds;
+        long saveInterval = (long)_options.LedgerSaveInterval.TotalMilliseconds;
+        long nextSave = Environment.TickCount64 + saveInterval;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -655,6 +682,12 @@ public sealed class TrackerServer : IDisposable
                 {
                     nextExpiry = now + (long)ExpiryInterval.TotalMilliseconds;
                     _registry.ExpirePeers();
+                }
+
+                if (_ledgerStore is not null && now >= nextSave)
+                {
+                    nextSave = now + saveInterval;
+                    _ledgerStore.SaveChanged();
                 }
 
                 if (_watcher is not null && now >= nextScan)
