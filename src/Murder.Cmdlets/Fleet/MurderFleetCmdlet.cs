@@ -362,7 +362,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         SshSettings ssh = SshSettingsFor();
         using DeployLedgerClient ledger = DeployLedgerClient.ForAnnounce(announce);
         using var control = new DeployReporter(announce, torrent.InfoHash, host: null);
-        var follower = new FleetFollower(plan.Tag, plan.HostLost, destination: plan.Destination is null ? null : _ => plan.Destination);
+        var follower = new FleetFollower(plan.Tag, plan.HostLost, destination: plan.Destination is null ? null : _ => plan.Destination, size: torrent.TotalLength);
         foreach (FleetTarget target in targets)
         {
             follower.Expect(target.ComputerName);

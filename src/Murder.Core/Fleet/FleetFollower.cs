@@ -40,7 +40,8 @@ public sealed class FleetFollower
     /// <param name="hostLost">How long a started host may stay silent before it is lost.</param>
     /// <param name="followUnlisted">Follow every peer the ledger names (re-attaching), not only the expected hosts.</param>
     /// <param name="destination">The release's path on a host, for its result; null when unknown.</param>
-    public FleetFollower(string tag, TimeSpan hostLost, bool followUnlisted = false, Func<string, string?>? destination = null)
+    /// <param name="size">The artifact's size when known (else the ledger's).</param>
+    public FleetFollower(string tag, TimeSpan hostLost, bool followUnlisted = false, Func<string, string?>? destination = null, long size = 0)
     {
         ArgumentNullException.ThrowIfNull(tag);
         if (hostLost <= TimeSpan.Zero)
@@ -52,6 +53,7 @@ public sealed class FleetFollower
         _hostLost = hostLost;
         _followUnlisted = followUnlisted;
         _destination = destination;
+        _size = Math.Max(0, size);
     }
 
     /// <summary>Hosts followed.</summary>
