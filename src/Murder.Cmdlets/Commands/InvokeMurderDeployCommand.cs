@@ -211,32 +211,34 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
     }
 
     /// <summary>
-    /// The hosts to deploy again: those of <paramref name="peers"/> that the ledger's last deploy
-    /// of <paramref name="tag"/> does not list as succeeded (failed, lost, or never started).
+    /// The hosts to deploy again: those of <paramref name="peers"/> whose latest word in the ledger,
+    /// over every deploy of <paramref name="tag"/> (a retry packs a new release, so a tag can span
+    /// several), is not success: failed, lost, or never started.
     /// </summary>
     private List<FleetTarget> RetryTargets(List<FleetTarget> peers, string tag, string trackerAddress)
     {
         using DeployLedgerClient ledger = Validate(() => DeployLedgerClient.ForTracker(trackerAddress));
-        DeploySummary? last = Validate(() => ledger.ListAsync(Cancellation).GetAwaiter().GetResult()).Deploys.FirstOrDefault(d => string.Equals(d.Tag, tag, StringComparison.OrdinalIgnoreCase));
-        if (last is null)
+        List<DeploySummary> deploys = Validate(() => ledger.ListAsync(Cancellation).GetAwaiter().GetResult()).Deploys.Where(d => string.Equals(d.Tag, tag, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (deploys.Count == 0)
         {
             WriteWarning($"The tracker {trackerAddress} records no deploy of '{tag}'; nothing to retry. Deploy without -Retry.");
             return new List<FleetTarget>();
         }
 
-        var succeeded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (DeployLedgerEntry entry in Validate(() => ledger.ReadAllAsync(last.InfoHash, Cancellation).GetAwaiter().GetResult()))
+        // Newest deploy first: a host's first entry met is its latest word.
+        var latest = new Dictionary<string, DeployStage>(StringComparer.OrdinalIgnoreCase);
+        foreach (DeploySummary deploy in deploys)
         {
-            if (DeployStages.IsSuccess(entry.Stage))
+            foreach (DeployLedgerEntry entry in Validate(() => ledger.ReadAllAsync(deploy.InfoHash, Cancellation).GetAwaiter().GetResult()))
             {
-                succeeded.Add(entry.Host);
+                latest.TryAdd(entry.Host, entry.Stage);
             }
         }
 
-        List<FleetTarget> retry = peers.Where(p => !succeeded.Contains(p.ComputerName)).ToList();
+        List<FleetTarget> retry = peers.Where(p => !(latest.TryGetValue(p.ComputerName, out DeployStage stage) && DeployStages.IsSuccess(stage))).ToList();
         if (retry.Count == 0)
         {
-            WriteWarning($"Every host of the last deploy of '{tag}' ({last.InfoHash}) succeeded; nothing to retry.");
+            WriteWarning($"Every host of the last deploy of '{tag}' succeeded; nothing to retry.");
         }
         else
         {
