@@ -256,6 +256,8 @@ Describe 'A fleet deploy followed through the deploy ledger' -Tag Fleet -Skip:([
         function script:New-SlowRelease([string] $Tag) {
             $made = New-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag $Tag -Path '/srv/big' -Tracker $trackerAddress -OutputDirectory "/srv/seed-$Tag" -CompressionLevel NoCompression
             $saved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag $Tag -TempPath "/srv/seed-$Tag" -OutputDirectory $work
+            # Registered, so the ledger knows its name and tag (an open tracker alone knows only its info-hash).
+            $null = Register-MurderTorrent -Path $saved.FullName -TorrentDirectory (Join-Path $fleet.Hosts[0].Srv 'state/tracker-8996/torrents') -Force
             $null = Start-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag $Tag -TorrentPath "/srv/seed-$Tag/$Tag.tgz.torrent" -ArtifactPath "/srv/seed-$Tag/$Tag.tgz" -MaxUploadRate 4MB
             [pscustomobject]@{ Made = $made; Torrent = $saved.FullName }
         }

@@ -8,8 +8,9 @@ using Murder.Core.Hosting;
 namespace Murder.Core.Deployment;
 
 /// <summary>
-/// A peer run in the module's agent, followed from another process: Invoke-MurderPeer in a
-/// PowerShell session, or the agent itself when a control machine runs a peer over SSH. The agent
+/// A peer run in the module's agent, followed by the Invoke-MurderPeer that started it in a
+/// PowerShell session (over SSH the agent starts the run detached and nobody follows it but the
+/// deploy ledger: <see cref="PeerLaunch"/>). The agent
 /// downloads, verifies and extracts, writes its progress and its result (or error) to a status
 /// file, then keeps seeding from the same process and port. While the run works it follows the
 /// process that started it: if that ends (Ctrl+C, a dropped SSH session), the run stops and keeps
@@ -22,10 +23,8 @@ public static class AgentPeerRun
 
     /// <summary>
     /// Starts the agent for <paramref name="request"/> and waits for its final status, passing every
-    /// new status to <paramref name="onStatus"/>. Without <paramref name="onStatus"/> only the final
-    /// status is read: each tick is one stat of <see cref="PeerStatusFile.FinalPath"/>, nothing parsed
-    /// (a relaying agent otherwise parsed the file twice a second, and its JIT re-compiled the JSON
-    /// reader for that: about 0.3 CPU s per host). Cancelling kills the agent (what it downloaded is kept).
+    /// new status to <paramref name="onStatus"/> (the file is parsed only when it changed). Cancelling
+    /// kills the agent (what it downloaded is kept).
     /// </summary>
     /// <param name="store">Murder's state directory (records, logs, the status file).</param>
     /// <param name="agent">The agent and the dotnet host that runs it.</param>
