@@ -22,6 +22,8 @@
         'Start-MurderSeeding'
         'Stop-MurderSeeding'
         'Invoke-MurderPeer'
+        'Get-MurderDeploy'
+        'Wait-MurderDeploy'
         'Stop-MurderPeering'
         'New-MurderConfig'
         'Install-MurderModule'

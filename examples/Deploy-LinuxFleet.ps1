@@ -35,11 +35,14 @@ if (-not (Test-Path -LiteralPath $ConfigPath)) {
 #    swapped out only once the new one arrived whole.
 Install-MurderModule -ConfigPath $ConfigPath -WhatIf:$WhatIfPreference | Format-Table
 
-# 3. The deploy: upload to the seeder, torrent, tracker, seed, every peer, clean up.
+# 3. The deploy: upload to the seeder, torrent, tracker, seed, start every peer (short SSH commands),
+#    follow them through the tracker's deploy ledger, clean up. If this session dies, the deploy goes
+#    on: Wait-MurderDeploy -ConfigPath $ConfigPath -Tag $Tag re-attaches from any machine.
 $results = Invoke-MurderDeploy -ConfigPath $ConfigPath -Tag $Tag -LocalPath $LocalPath -DestinationPath $DestinationPath -ErrorAction Continue -ErrorVariable failures -WhatIf:$WhatIfPreference
 $results | Format-Table
 
-# 4. Hosts that failed (unreachable, key refused, disk full, ...) are remembered: fix them and retry.
+# 4. Hosts that failed (unreachable, key refused, disk full, lost, ...) are in the tracker's ledger
+#    (Get-MurderDeploy -Tag $Tag): fix them and retry.
 if ($failures) {
     $failures | ForEach-Object { Write-Warning "$($_.TargetObject): $($_.FullyQualifiedErrorId.Split(',')[0]): $($_.Exception.Message)" }
     Write-Host "Retry later with: Invoke-MurderDeploy -ConfigPath $ConfigPath -Tag $Tag -LocalPath $LocalPath -DestinationPath $DestinationPath -Retry"

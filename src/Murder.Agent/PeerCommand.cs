@@ -6,27 +6,27 @@ using Murder.Core;
 using Murder.Core.Deployment;
 using Murder.Core.Hosting;
 using Murder.Core.MetaInfo;
-using Murder.Core.Storage;
 using Murder.Core.Swarm;
 
 namespace Murder.Agent;
 
 /// <summary>
-/// Invoke-MurderPeer's download, verification and extraction, run by the agent for the cmdlet that
-/// started it: progress and the result (or the error) go to a status file the cmdlet polls. Once
-/// the artifact is verified, the same process and port keep seeding for SeedSeconds as a lingering
-/// peer: no second process, no second verification, no reconnecting. While the run works it
-/// follows its parent: if the Invoke-MurderPeer that started it ends (Ctrl+C, a dropped SSH
-/// session), the run stops as it would have in-process, keeping what was downloaded for a resume.
+/// Invoke-MurderPeer's download, verification and extraction in the agent: the one process a peer
+/// host runs for a deploy. It reports its stage, bytes and rate to the tracker's deploy ledger (at
+/// every stage change and every interval), and when a local Invoke-MurderPeer started it, also
+/// writes progress and the result to the status file that cmdlet polls and follows that cmdlet
+/// (if it ends, the run stops and keeps what was downloaded). Started over SSH it follows nobody:
+/// the control machine reads the ledger. Once the artifact is verified, the same process and port
+/// keep seeding for SeedSeconds as a lingering peer, then report done.
 /// </summary>
 internal static class PeerCommand
 {
     // A progress bar's pace: each write is a file creation and a rename, and each wakes the cmdlet.
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(500);
 
     public static async Task<int> RunAsync(BackgroundProcessStore store, AgentArguments arguments, Action<string> log, CancellationToken stopping)
     {
-        string statusPath = arguments.Require("StatusPath");
+        string? statusPath = arguments.Get("StatusPath");
         int seedSeconds = arguments.GetInt("SeedSeconds");
         var request = new PeerRunRequest
         {
@@ -38,6 +38,7 @@ internal static class PeerCommand
             ReplaceExisting = arguments.GetBool("UnsafePleaseDelete"),
             StallTimeout = TimeSpan.FromSeconds(arguments.GetInt("StallTimeoutSeconds", 300)),
             Swarm = new SwarmSettings { ListenPort = arguments.GetInt("Port") },
+            ReportHost = arguments.Get("ReportHost"),
         };
 
         using (Process self = Process.GetCurrentProcess())
@@ -50,15 +51,17 @@ internal static class PeerCommand
         }
 
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        using var reporting = new CancellationTokenSource();
+        using var following = new CancellationTokenSource();
         var progress = new PeerRunProgress();
-        Task watcher = FollowParentAsync(arguments.GetInt("ParentProcessId"), run, reporting.Token);
-        Task reporter = ReportAsync(statusPath, progress, reporting.Token);
+        Task watcher = FollowParentAsync(arguments.GetInt("ParentProcessId"), run, following.Token);
+        Task status = statusPath is null ? Task.CompletedTask : WriteStatusAsync(statusPath, progress, following.Token);
         SeedingHost? lingering = null;
-        PeerStatus final;
+        TorrentMetaInfo? torrent = TryLoad(request.TorrentPath);
+        using DeployReporter? reporter = torrent is null ? null : PeerReports.For(torrent, request.ReportHost, log);
+        DeployReportLoop? reports = reporter is null ? null : DeployReportLoop.Start(reporter, () => progress.ToReport(torrent!.TotalLength, lingering is not null));
         try
         {
-            TorrentMetaInfo torrent = PeerRun.Prepare(request);
+            torrent = PeerRun.Prepare(request);
             using HttpSwarmTracker tracker = HttpSwarmTracker.For(torrent);
             PeerRunResult result = await PeerRun.RunAsync(request, tracker, null, progress, run.Token, (swarm, pieces) =>
             {
@@ -70,14 +73,20 @@ internal static class PeerCommand
                 lingering = SeedingHost.Adopt(store, request.Tag, request.TorrentPath, PeerRun.ArtifactPath(request), torrent, swarm, pieces, TimeSpan.FromSeconds(seedSeconds));
                 return true;
             }, log).ConfigureAwait(false);
-            final = new PeerStatus { Stage = PeerRunStage.Done, Result = result };
-            await FinishReportingAsync(reporting, reporter, watcher, statusPath, final).ConfigureAwait(false);
-            log($"'{request.Tag}' is in {result.Destination} ({result.Bytes:N0} bytes in {result.Duration.TotalSeconds:0.0} s).");
+            await StopFollowingAsync(following, status, watcher, statusPath, new PeerStatus { Stage = PeerRunStage.Done, Result = result }).ConfigureAwait(false);
+            log(result.AlreadyDeployed
+                ? $"'{request.Tag}' (the same release) is already in {result.Destination}; nothing was downloaded."
+                : $"'{request.Tag}' is in {result.Destination} ({result.Bytes:N0} bytes in {result.Duration.TotalSeconds:0.0} s).");
             if (lingering is not null)
             {
                 log($"Seeding '{request.Tag}' on port {lingering.Record.Port} for {seedSeconds} s.");
                 await lingering.RunAsync(stopping).ConfigureAwait(false);
                 log($"Stopped seeding '{request.Tag}'.");
+            }
+
+            if (reports is not null)
+            {
+                await reports.FinishAsync(new DeployReport { Stage = DeployStage.Done, Downloaded = result.Bytes }).ConfigureAwait(false);
             }
 
             return 0;
@@ -86,12 +95,23 @@ internal static class PeerCommand
         {
             MurderException reported = error as MurderException
                 ?? new MurderException("PeerStopped", MurderErrorCategory.OperationStopped, $"The download of '{request.Tag}' was stopped; what was downloaded is kept and resumed on the next run.");
-            await FinishReportingAsync(reporting, reporter, watcher, statusPath, PeerStatus.Failed(reported)).ConfigureAwait(false);
+            await StopFollowingAsync(following, status, watcher, statusPath, PeerStatus.Failed(reported)).ConfigureAwait(false);
+            if (reports is not null)
+            {
+                DeployReport now = progress.ToReport(torrent?.TotalLength ?? 0, lingering: false);
+                await reports.FinishAsync(now with { Stage = DeployStage.Failed, ErrorId = reported.ErrorId, Message = reported.Message }).ConfigureAwait(false);
+            }
+
             log($"{reported.ErrorId}: {reported.Message}");
             return 1;
         }
         finally
         {
+            if (reports is not null)
+            {
+                await reports.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (lingering is not null)
             {
                 await lingering.DisposeAsync().ConfigureAwait(false);
@@ -99,18 +119,34 @@ internal static class PeerCommand
         }
     }
 
-    private static async Task FinishReportingAsync(CancellationTokenSource reporting, Task reporter, Task watcher, string statusPath, PeerStatus final)
+    private static TorrentMetaInfo? TryLoad(string torrentPath)
     {
-        await reporting.CancelAsync().ConfigureAwait(false);
-        await reporter.ConfigureAwait(false);
-        await watcher.ConfigureAwait(false);
-        // The cmdlet may be reading the file at this moment (Windows): a few tries.
-        PeerStatusFile.WriteFinal(statusPath, final, attempts: 40);
+        try
+        {
+            return TorrentLoader.Load(torrentPath);
+        }
+        catch (MurderException)
+        {
+            // Prepare reports it; with no torrent there is no tracker to report to.
+            return null;
+        }
     }
 
-    private static async Task ReportAsync(string statusPath, PeerRunProgress progress, CancellationToken cancellation)
+    private static async Task StopFollowingAsync(CancellationTokenSource following, Task status, Task watcher, string? statusPath, PeerStatus final)
     {
-        using var timer = new PeriodicTimer(ReportInterval);
+        await following.CancelAsync().ConfigureAwait(false);
+        await status.ConfigureAwait(false);
+        await watcher.ConfigureAwait(false);
+        if (statusPath is not null)
+        {
+            // The cmdlet may be reading the file at this moment (Windows): a few tries.
+            PeerStatusFile.WriteFinal(statusPath, final, attempts: 40);
+        }
+    }
+
+    private static async Task WriteStatusAsync(string statusPath, PeerRunProgress progress, CancellationToken cancellation)
+    {
+        using var timer = new PeriodicTimer(StatusInterval);
         byte[]? written = null;
         try
         {

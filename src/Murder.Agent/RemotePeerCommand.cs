@@ -13,13 +13,14 @@ using Murder.Core.Swarm;
 namespace Murder.Agent;
 
 /// <summary>
-/// Invoke-MurderPeer run over SSH by a control machine, with no PowerShell on the peer:
-/// `dotnet Murder.Agent.dll Invoke-MurderPeer -Remote BASE64`. This process checks the request,
-/// starts the peer run in a second, detached agent (which keeps seeding after this one has
-/// answered, so the SSH command can end), follows it, and answers in the result lines of
-/// <see cref="RemoteScript"/>: PEER (the final status as JSON) or ERROR, then END. It exits 0
-/// once it has answered, errors included; a non-zero exit means it could not run at all, and the
-/// command line then falls back to PowerShell.
+/// The short launch of a fleet deploy, run over SSH by a control machine with no PowerShell on the
+/// peer: `AGENT Invoke-MurderPeer -Remote BASE64`. This process takes the torrent from its input,
+/// checks the request (a non-empty target that does not hold this release is refused here), starts
+/// the peer run as one detached agent (which downloads, reports to the tracker's deploy ledger,
+/// extracts and lingers, long after this SSH command ended) and answers at once in the result
+/// lines of <see cref="RemoteScript"/>: STARTED (the agent's process id, as JSON) or ERROR, then
+/// END. It exits 0 once it has answered, errors included; a non-zero exit means it could not run
+/// at all, and the command line then falls back to PowerShell.
 /// </summary>
 internal static class RemotePeerCommand
 {
@@ -39,16 +40,18 @@ internal static class RemotePeerCommand
                 ReplaceExisting = arguments.GetBool("UnsafePleaseDelete"),
                 StallTimeout = TimeSpan.FromSeconds(InRange(arguments, "StallTimeoutSeconds", PeerRunRequest.DefaultStallTimeoutSeconds, 5, 86_400)),
                 Swarm = new SwarmSettings { ListenPort = InRange(arguments, "Port", 0, 0, 65_535) },
+                ReportHost = arguments.Get("ReportHost"),
             };
             if (arguments.GetBool("TorrentFromInput"))
             {
                 SaveTorrentFromInput(request.TorrentPath);
             }
 
+            stopping.ThrowIfCancellationRequested();
             PeerRun.Prepare(request);
             AgentHost agent = AgentHost.ThisProcess();
-            PeerStatus final = AgentPeerRun.Run(store, agent, request, seedSeconds, DateTime.UtcNow, onStatus: null, stopping);
-            Send("PEER", PeerStatusFile.ToJson(final));
+            int processId = PeerLaunch.Start(store, agent, request, seedSeconds);
+            Send("STARTED", "{\"ProcessId\":" + processId.ToString(CultureInfo.InvariantCulture) + "}");
         }
         catch (MurderException error)
         {
@@ -56,9 +59,9 @@ internal static class RemotePeerCommand
         }
         catch (OperationCanceledException)
         {
-            SendError("PeerStopped", nameof(MurderErrorCategory.OperationStopped), "The download was stopped; what was downloaded is kept and resumed on the next run.");
+            SendError("PeerStopped", nameof(MurderErrorCategory.OperationStopped), "The launch was stopped before the peer started.");
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or OverflowException or System.ComponentModel.Win32Exception)
         {
             SendError("RemoteCommandFailed", nameof(MurderErrorCategory.NotSpecified), error.Message);
         }

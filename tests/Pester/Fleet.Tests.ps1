@@ -2,8 +2,11 @@
 # connected to nothing else), each with its own sshd and its own /srv (see TestFleet.psm1). The
 # control machine is this process. Covers Install-MurderModule, every remote cmdlet, a whole
 # Invoke-MurderDeploy over SSH (-ComputerName, hosts from the pipeline) and over PSRemoting-over-SSH
-# sessions, -Retry, and the failures: an unreachable host, a rejected key, a wrong host key and a
-# host without the module. Skips, saying why, where namespaces cannot be made.
+# sessions, -Retry from the tracker's deploy ledger, and the failures: an unreachable host, a rejected
+# key, a wrong host key and a host without the module. Then the fleet flow: short launches with a
+# ThrottleLimit below the fleet (one swarm), a host killed mid-download (HostLost), a killed control
+# session re-attached with Get-/Wait-MurderDeploy, a re-run on finished hosts, a host whose sshd is
+# down. Skips, saying why, where namespaces cannot be made.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestFleet.psm1') -Force
     $script:skipReason = Get-TestFleetSkipReason
@@ -139,6 +142,11 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
         Assert-Release -Indexes 4 -Tag Ssh1
         Invoke-MurderDeploy -ConfigPath $config -Tag Ssh1 -LocalPath $source -Retry -WarningVariable nothingLeft -WarningAction SilentlyContinue | Should -BeNullOrEmpty
         "$nothingLeft" | Should -BeLike '*nothing to retry*'
+        # The ledger, not this machine, holds the record: every host's word over Ssh1's deploys
+        # (the retry packed the release again, which may be a new torrent).
+        $entries = @(Get-MurderDeploy -Tracker "$($h[0]):8998" | Where-Object Tag -EQ Ssh1 | Get-MurderDeploy -Tracker "$($h[0]):8998")
+        ($entries.Host | Sort-Object -Unique) -join ',' | Should -Be (($names | Sort-Object) -join ',')
+        @($entries | Where-Object { $_.Host -eq $h[4] -and $_.Stage -in 'Seeding', 'Done' }).Count | Should -BeGreaterThan 0
     }
 
     It 'runs each Murder step remotely with -ComputerName' {
@@ -178,16 +186,21 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
             $peer.Status | Should -Be 'Succeeded'
             $peer.Bytes | Should -Be $made.Size
             $peer.Destination | Should -Be '/srv/releases/Agent1'
-            $peer.VerifiedAtUtc | Should -BeOfType [datetime]
-            $peer.BytesReceived | Should -BeGreaterOrEqual $made.Size
-            # Every byte received was either used once or counted as wasted, and the count reaches the control.
-            ($peer.BytesReceived - $peer.BytesWasted) | Should -Be $made.Size
+            $peer.Stage | Should -Be 'Seeding'
+            $peer.InfoHash | Should -Be $made.InfoHash
             Assert-Release -Indexes 1 -Tag Agent1
             # It keeps seeding after the SSH command returned, as a lingering peer Stop-MurderPeering finds.
             @(Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[1].Srv 'state/processes') -Filter 'peer-Agent1*').Count | Should -Be 1
 
-            # The agent's errors come back with their ErrorId, as errors of the host.
-            $null = Invoke-MurderPeer -ConfigPath $noPwsh -ComputerName $h[1] @peerArguments -ErrorVariable failures -ErrorAction SilentlyContinue
+            # The agent's errors come back with their ErrorId, as errors of the host: another release
+            # with the same tag at a non-empty target is refused before anything is downloaded.
+            New-SampleTree -Path (Join-Path $fleet.Hosts[0].Srv 'other-release') -BinaryBytes 100KB
+            $other = New-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -Path '/srv/other-release' -Tracker "$($h[0]):8997" -OutputDirectory '/srv/agent-other'
+            $otherSaved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -TempPath '/srv/agent-other' -OutputDirectory (New-Item -ItemType Directory (Join-Path $work 'other') -Force)
+            $other.InfoHash | Should -Not -Be $made.InfoHash
+            $refused = @(Invoke-MurderPeer -ConfigPath $noPwsh -ComputerName $h[1] @peerArguments -TorrentPath $otherSaved.FullName -HostLostSeconds 30 -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $refused.Count | Should -Be 1
+            $refused[0].Status | Should -Be 'Failed'
             $failures.Count | Should -Be 1
             $failures[0].FullyQualifiedErrorId | Should -BeLike 'DestinationNotEmpty*'
             $failures[0].TargetObject | Should -Be $h[1]
@@ -226,6 +239,155 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
         }
         finally {
             $sessions | Remove-PSSession
+        }
+    }
+}
+
+Describe 'A fleet deploy followed through the deploy ledger' -Tag Fleet -Skip:([bool] $skipReason) {
+    BeforeAll {
+        # Every host has our key and the module (the tests above leave host 5 fixed); a tracker and a
+        # seeder on host 1 that uploads at most 4 MB/s, so a 32 MB release takes every peer at least
+        # 8 s to get: long enough to see the downloads overlap, and to kill a host mid-download.
+        Copy-Item -LiteralPath "$($fleet.ClientKey).pub" -Destination $fleet.Hosts[4].AuthorizedKeys -Force
+        $null = Install-MurderModule -ConfigPath $config -ComputerName $h
+        $script:trackerAddress = "$($h[0]):8996"
+        $null = Start-MurderTracker -ConfigPath $config -ComputerName $h[0] -Port 8996 -Open
+        $big = Join-Path $fleet.Hosts[0].Srv 'big'
+        $null = New-Item -ItemType Directory -Path $big -Force
+        $bytes = [byte[]]::new(32MB)
+        [System.Random]::new(7).NextBytes($bytes)
+        [System.IO.File]::WriteAllBytes((Join-Path $big 'data.bin'), $bytes)
+        $script:expectedBig = Compare-DirectoryTree $big
+        $script:throttled = New-TestFleetConfig -Fleet $fleet -Peers $h -Path (Join-Path $work 'throttled.psd1') -ThrottleLimit 2
+
+        function script:New-SlowRelease([string] $Tag) {
+            $made = New-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag $Tag -Path '/srv/big' -Tracker $trackerAddress -OutputDirectory "/srv/seed-$Tag" -CompressionLevel NoCompression
+            $saved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag $Tag -TempPath "/srv/seed-$Tag" -OutputDirectory $work
+            # Registered, so the ledger knows its name and tag (an open tracker alone knows only its info-hash).
+            $null = Register-MurderTorrent -Path $saved.FullName -TorrentDirectory (Join-Path $fleet.Hosts[0].Srv 'state/tracker-8996/torrents') -Force
+            $null = Start-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag $Tag -TorrentPath "/srv/seed-$Tag/$Tag.tgz.torrent" -ArtifactPath "/srv/seed-$Tag/$Tag.tgz" -MaxUploadRate 4MB
+            [pscustomobject]@{ Made = $made; Torrent = $saved.FullName }
+        }
+
+        function script:Assert-BigRelease([int[]] $Indexes, [string] $Tag) {
+            foreach ($index in $Indexes) {
+                $actual = Compare-DirectoryTree (Join-Path $fleet.Hosts[$index].Srv "releases/$Tag")
+                foreach ($key in $expectedBig.Keys) { $actual[$key] | Should -Be $expectedBig[$key] -Because "$key on host $($index + 1)" }
+            }
+        }
+    }
+
+    AfterAll {
+        if ($fleet) {
+            Stop-MurderPeering -ConfigPath $config -ComputerName $h -All -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+            Stop-MurderSeeding -ConfigPath $config -ComputerName $h[0] -All -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+            Stop-MurderTracker -ConfigPath $config -ComputerName $h[0] -Port 8996 -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'starts more hosts than ThrottleLimit into one swarm, one result per host, and a re-run succeeds without downloading' {
+        $release = New-SlowRelease Swarm1
+        $peerArguments = @{ Tag = 'Swarm1'; DestinationPath = '/srv/releases'; TorrentPath = $release.Torrent; TempPath = '/srv/tmp-Swarm1'; SeedSeconds = 60 }
+        $results = @(Invoke-MurderPeer -ConfigPath $throttled -ComputerName $h @peerArguments)
+        $results.Count | Should -Be 5
+        ($results.ComputerName | Sort-Object) -join ',' | Should -Be (($h | Sort-Object) -join ',')
+        $results | ForEach-Object {
+            $_.Status | Should -Be 'Succeeded'
+            $_.Bytes | Should -Be $release.Made.Size
+            $_.InfoHash | Should -Be $release.Made.InfoHash
+            $_.Destination | Should -Be '/srv/releases/Swarm1'
+        }
+        # One swarm: every host had started before any had finished (the ledger's first and last reports).
+        $lastStart = ($results.FirstReportUtc | Measure-Object -Maximum).Maximum
+        $firstEnd = ($results.LastReportUtc | Measure-Object -Minimum).Minimum
+        $lastStart | Should -BeLessThan $firstEnd -Because 'the downloads of all 5 hosts overlap although only 2 SSH connections were open at a time'
+        Assert-BigRelease -Indexes 0, 1, 2, 3, 4 -Tag Swarm1
+
+        # The same release again: nothing to download, success (done) on every host.
+        $again = @(Invoke-MurderPeer -ConfigPath $throttled -ComputerName $h[1], $h[2] @peerArguments)
+        $again.Count | Should -Be 2
+        $again | ForEach-Object { $_.Status | Should -Be 'Succeeded'; $_.Stage | Should -Be 'Done' }
+        Assert-BigRelease -Indexes 1, 2 -Tag Swarm1
+    }
+
+    It 'ends a host killed mid-download as HostLost while the others complete, without hanging' {
+        $release = New-SlowRelease Lost1
+        $victim = $fleet.Hosts[3]
+        $killer = Start-ThreadJob -ArgumentList $trackerAddress, $release.Made.InfoHash, $victim.Address, $victim.Namespace -ScriptBlock {
+            param($Tracker, $InfoHash, $Name, $Namespace)
+            $deadline = [DateTime]::UtcNow.AddSeconds(180)
+            while ([DateTime]::UtcNow -lt $deadline) {
+                $page = try { Invoke-RestMethod "http://$Tracker/deploy?info_hash=$InfoHash" -TimeoutSec 5 } catch { $null }
+                if ($page -and @($page.entries | Where-Object { $_.host -eq $Name -and $_.stage -eq 'downloading' }).Count -gt 0) {
+                    foreach ($round in 1..3) { foreach ($id in @(& ip netns pids $Namespace)) { & kill -9 $id 2>$null }; Start-Sleep -Milliseconds 200 }
+                    return 'killed'
+                }
+                Start-Sleep -Milliseconds 200
+            }
+            'not seen downloading'
+        }
+        try {
+            $started = [DateTime]::UtcNow
+            $results = @(Invoke-MurderPeer -ConfigPath $throttled -ComputerName $h[1..4] -Tag Lost1 -DestinationPath '/srv/releases' -TorrentPath $release.Torrent -TempPath '/srv/tmp-Lost1' -SeedSeconds 60 -HostLostSeconds 15 -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $killer | Wait-Job -Timeout 60 | Receive-Job | Should -Be 'killed'
+            $results.Count | Should -Be 4
+            $lost = $results | Where-Object ComputerName -EQ $victim.Address
+            $lost.Status | Should -Be 'Failed'
+            $lost.ErrorId | Should -Be 'HostLost'
+            @($failures | Where-Object TargetObject -EQ $victim.Address).FullyQualifiedErrorId | Should -BeLike 'HostLost*'
+            @($results | Where-Object Status -EQ 'Succeeded').Count | Should -Be 3
+            Assert-BigRelease -Indexes 1, 2, 4 -Tag Lost1
+            ([DateTime]::UtcNow - $started).TotalSeconds | Should -BeLessThan 600 -Because 'a lost host never holds the deploy'
+        }
+        finally {
+            $killer | Remove-Job -Force
+            Restart-TestFleetHost $victim
+        }
+
+        # A host whose sshd is down fails with its SSH error, at once.
+        Stop-TestFleetHost $victim
+        try {
+            $down = @(Invoke-MurderPeer -ConfigPath $config -ComputerName $victim.Address -Tag Lost1 -DestinationPath '/srv/releases' -TorrentPath $release.Torrent -TempPath '/srv/tmp-Lost1' -ErrorVariable unreachable -ErrorAction SilentlyContinue)
+            $down.Count | Should -Be 1
+            $down[0].ErrorId | Should -Be 'HostUnreachable'
+            $unreachable[0].TargetObject | Should -Be $victim.Address
+        }
+        finally {
+            Restart-TestFleetHost $victim
+        }
+
+        # This machine put that failure in the ledger too, so -Retry and Wait-MurderDeploy see it.
+        (Get-MurderDeploy -Tracker $trackerAddress -InfoHash $release.Made.InfoHash | Where-Object Host -EQ $victim.Address).ErrorId | Should -Be 'HostUnreachable'
+    }
+
+    It 'loses nothing when the control session is killed: a new session re-attaches and sees every outcome' {
+        $release = New-SlowRelease Detached1
+        $pwsh = Get-PwshCommand
+        $script = "Import-Module '$env:MURDER_MODULE_PATH'; Invoke-MurderPeer -ConfigPath '$throttled' -ComputerName $($h[1..4] -join ',') -Tag Detached1 -DestinationPath /srv/releases -TorrentPath '$($release.Torrent)' -TempPath /srv/tmp-Detached1 -SeedSeconds 60"
+        $control = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)) -PassThru -RedirectStandardOutput (Join-Path $work 'control.out') -RedirectStandardError (Join-Path $work 'control.err')
+        try {
+            Wait-Until -TimeoutSeconds 180 -Because 'every host started by the control session reports' -Condition {
+                # Until the first report the ledger has no such deploy (DeployNotFound).
+                $entries = try { @(Get-MurderDeploy -Tracker $trackerAddress -InfoHash $release.Made.InfoHash) } catch { @() }
+                $entries.Count -eq 4
+            }
+            $control.Kill($true)
+            $control.WaitForExit(10000) | Out-Null
+            @(Get-MurderDeploy -Tracker $trackerAddress | Where-Object Tag -EQ Detached1).Count | Should -Be 1
+            $entries = @(Get-MurderDeploy -Tracker $trackerAddress -Tag Detached1)
+            @($entries | Where-Object { $_.Stage -notin 'Seeding', 'Done' }).Count | Should -BeGreaterThan 0 -Because 'the control session died mid-deploy'
+
+            $results = @(Wait-MurderDeploy -Tracker $trackerAddress -Tag Detached1 -HostLostSeconds 60)
+            $results.Count | Should -Be 4
+            ($results.ComputerName | Sort-Object) -join ',' | Should -Be (($h[1..4] | Sort-Object) -join ',')
+            $results | ForEach-Object { $_.Status | Should -Be 'Succeeded'; $_.Tag | Should -Be 'Detached1' }
+            Assert-BigRelease -Indexes 1, 2, 3, 4 -Tag Detached1
+
+            # A finished deploy re-attached: every outcome at once.
+            @(Wait-MurderDeploy -Tracker $trackerAddress -InfoHash $release.Made.InfoHash).Count | Should -Be 4
+        }
+        finally {
+            if (-not $control.HasExited) { $control.Kill($true) }
         }
     }
 }

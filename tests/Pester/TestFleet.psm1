@@ -94,13 +94,8 @@ function New-TestFleet {
                 'Subsystem sftp internal-sftp'
                 "Subsystem powershell $($fleet.PwshWrapper) -sshs -NoLogo -NoProfile"
             )
-            $start = [System.Diagnostics.ProcessStartInfo]::new('ip')
-            foreach ($argument in @('netns', 'exec', $h.Namespace, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
-                    'mount --bind "$1" /srv && exec /usr/sbin/sshd -D -e -f "$2" >>"$3" 2>&1', 'murder-host', $h.Srv, $config, $h.Log)) {
-                $start.ArgumentList.Add($argument)
-            }
-            $start.UseShellExecute = $false
-            $h.Process = [System.Diagnostics.Process]::Start($start)
+            $h | Add-Member -NotePropertyName Config -NotePropertyValue $config
+            Start-TestHostSshd $h
         }
         Set-Content -LiteralPath $fleet.KnownHosts -Value $known
         foreach ($h in $fleet.Hosts) { Wait-TestHostPort -Address $h.Address -Port 22 -Log $h.Log }
@@ -110,6 +105,38 @@ function New-TestFleet {
         Remove-TestFleet $fleet
         throw
     }
+}
+
+function Start-TestHostSshd {
+    # sshd in the host's namespace, in a mount namespace of its own where /srv is the host's directory.
+    param([Parameter(Mandatory)] $TestHost)
+    $start = [System.Diagnostics.ProcessStartInfo]::new('ip')
+    foreach ($argument in @('netns', 'exec', $TestHost.Namespace, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+            'mount --bind "$1" /srv && exec /usr/sbin/sshd -D -e -f "$2" >>"$3" 2>&1', 'murder-host', $TestHost.Srv, $TestHost.Config, $TestHost.Log)) {
+        $start.ArgumentList.Add($argument)
+    }
+    $start.UseShellExecute = $false
+    $TestHost.Process = [System.Diagnostics.Process]::Start($start)
+}
+
+function Stop-TestFleetHost {
+    # The host dies: every process in its namespace (sshd, its sessions, Murder's agents) is killed.
+    param([Parameter(Mandatory)] $TestHost)
+    foreach ($round in 1..3) {
+        $ids = @(& ip netns pids $TestHost.Namespace 2>$null | Where-Object { $_ -match '^\d+$' })
+        if ($ids.Count -eq 0) { break }
+        foreach ($processId in $ids) { & kill -9 $processId 2>$null }
+        Start-Sleep -Milliseconds 200
+    }
+    if ($TestHost.Process) { try { $TestHost.Process.WaitForExit(5000) | Out-Null } catch { } }
+}
+
+function Restart-TestFleetHost {
+    # A host that died comes back: its sshd again (its files were kept).
+    param([Parameter(Mandatory)] $TestHost)
+    Stop-TestFleetHost $TestHost
+    Start-TestHostSshd $TestHost
+    Wait-TestHostPort -Address $TestHost.Address -Port 22 -Log $TestHost.Log
 }
 
 function Wait-TestHostPort {
@@ -131,13 +158,7 @@ function Remove-TestFleet {
     if (-not $Fleet) { return }
     foreach ($h in $Fleet.Hosts) {
         # Every process in the namespace: sshd, and the trackers, seeders and peers it started.
-        foreach ($round in 1..3) {
-            $ids = @(& ip netns pids $h.Namespace 2>$null | Where-Object { $_ -match '^\d+$' })
-            if ($ids.Count -eq 0) { break }
-            foreach ($processId in $ids) { & kill -9 $processId 2>$null }
-            Start-Sleep -Milliseconds 200
-        }
-        if ($h.Process) { try { $h.Process.WaitForExit(5000) | Out-Null } catch { } }
+        Stop-TestFleetHost $h
         & ip netns del $h.Namespace 2>$null
         & ip link del $h.Veth 2>$null
     }
@@ -147,7 +168,7 @@ function Remove-TestFleet {
 
 function New-TestFleetConfig {
     # A murder.psd1 for the test fleet, in the test's work directory.
-    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)] [string[]] $Peers, [string] $Path = (Join-Path $Fleet.WorkPath 'murder.psd1'), [string] $KnownHosts = $Fleet.KnownHosts, [string] $KeyPath = $Fleet.ClientKey, [string] $RemotePwshPath = $Fleet.PwshWrapper, [string] $RemoteDotnetPath = 'dotnet')
+    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)] [string[]] $Peers, [string] $Path = (Join-Path $Fleet.WorkPath 'murder.psd1'), [string] $KnownHosts = $Fleet.KnownHosts, [string] $KeyPath = $Fleet.ClientKey, [string] $RemotePwshPath = $Fleet.PwshWrapper, [string] $RemoteDotnetPath = 'dotnet', [int] $ThrottleLimit = 8)
     $quoted = ($Peers | ForEach-Object { "'$_'" }) -join ', '
     Set-Content -LiteralPath $Path -Value @"
 @{
@@ -162,10 +183,10 @@ function New-TestFleetConfig {
     SshKeyPath             = '$KeyPath'
     KnownHostsPath         = '$KnownHosts'
     ConnectTimeoutSeconds  = 10
-    ThrottleLimit          = 8
+    ThrottleLimit          = $ThrottleLimit
 }
 "@
     $Path
 }
 
-Export-ModuleMember -Function Get-TestFleetSkipReason, New-TestFleet, Remove-TestFleet, New-TestFleetConfig
+Export-ModuleMember -Function Get-TestFleetSkipReason, New-TestFleet, Remove-TestFleet, New-TestFleetConfig, Stop-TestFleetHost, Restart-TestFleetHost

@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Fleet;
+using Murder.Core.Deployment;
 using Murder.Core.Hosting;
 
 namespace Murder.Cmdlets.Commands;
@@ -43,9 +44,17 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
     [ValidateNotNullOrEmpty]
     public string? LocalPath { get; set; }
 
-    /// <summary>Deploy only to the peers that failed the last deploy of this tag.</summary>
+    /// <summary>
+    /// Deploy only to the peers that did not succeed in the last deploy of this tag, as the
+    /// tracker's deploy ledger records it (failed, lost, or never started).
+    /// </summary>
     [Parameter]
     public SwitchParameter Retry { get; set; }
+
+    /// <summary>How long a started host may go without a report to the deploy ledger before it ends as HostLost.</summary>
+    [Parameter]
+    [ValidateRange(5, 86_400)]
+    public int HostLostSeconds { get; set; } = InvokeMurderPeerCommand.DefaultHostLostSeconds;
 
     /// <summary>Replace a non-empty DESTINATION/TAG on the peers.</summary>
     [Parameter]
@@ -106,18 +115,15 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
             tracker = FleetTarget.For(config.Tracker() ?? seederHost);
         }
 
-        var history = new DeployHistory(MurderStateDirectory.Resolve());
+        string announceHost = tracker.Host?.Name ?? tracker.ComputerName;
+        string trackerAddress = (announceHost.Contains(':', StringComparison.Ordinal) ? $"[{announceHost}]" : announceHost) + ":" + config.TrackerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (Retry)
         {
-            IReadOnlyList<string>? failed = Validate(() => history.FailedHosts(tag));
-            if (failed is null || failed.Count == 0)
+            peers = RetryTargets(peers, tag, trackerAddress);
+            if (peers.Count == 0)
             {
-                WriteWarning($"No failed hosts are recorded for '{tag}'; nothing to retry.");
                 return;
             }
-
-            peers = peers.Where(p => failed.Contains(p.ComputerName, StringComparer.OrdinalIgnoreCase)).ToList();
-            WriteVerbose($"Retrying {peers.Count} host(s): {string.Join(", ", peers.Select(p => p.ComputerName))}.");
         }
 
         if (!ShouldProcess(seeder.ComputerName, $"Pack '{source}' as '{tag}' and seed it"))
@@ -131,14 +137,11 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
             return;
         }
 
-        string announceHost = tracker.Host?.Name ?? tracker.ComputerName;
-        string trackerAddress = (announceHost.Contains(':', StringComparison.Ordinal) ? $"[{announceHost}]" : announceHost) + ":" + config.TrackerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string remoteTorrent = RemotePath.Combine(temp, DeployTag.TorrentFileName(tag));
         string remoteArtifact = RemotePath.Combine(temp, DeployTag.ArtifactFileName(tag));
         string localDirectory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "murder-deploy-" + ModuleInstallScript.NewNonce());
         string localTorrent = System.IO.Path.Combine(localDirectory, DeployTag.TorrentFileName(tag));
         string module = config.RemoteMurderPath;
-        var failedHosts = new List<string>();
         Directory.CreateDirectory(localDirectory);
         try
         {
@@ -163,26 +166,20 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
                 && Step(seeder, "Starting to seed", Cmdlet("Start-MurderSeeding", ("Tag", tag), ("TorrentPath", remoteTorrent), ("ArtifactPath", remoteArtifact)));
             if (!ready)
             {
-                failedHosts.AddRange(peers.Select(p => p.ComputerName));
                 return;
             }
 
             var peerParameters = Parameters(("Tag", tag), ("DestinationPath", destination), ("TempPath", temp), ("TorrentPath", remoteTorrent), ("UnsafePleaseDelete", UnsafePleaseDelete.IsPresent));
-            var gate = new StartGate(Murder.Core.Deployment.PeerRun.StartGatePatience);
-            var jobs = peers.Select(peer => new FleetJob(peer, (e, a, t) => InvokeMurderPeerCommand.PeerRemotelyAsync(e, a, tag, localTorrent, temp, module, peerParameters, gate, t))).ToList();
-            RunFleet(jobs, $"Deploying {tag}", (job, outcome) =>
+            DeployToFleet(peers, new PeerDeployPlan
             {
-                if (outcome.Error is not null)
-                {
-                    failedHosts.Add(job.Target.ComputerName);
-                    if (outcome.Objects.Count == 0)
-                    {
-                        outcome.Objects.Add(new FleetPeerResult { ComputerName = job.Target.ComputerName, Tag = tag, Status = FleetHostStatus.Failed, Error = outcome.Error.Message, ErrorId = outcome.Error.ErrorId });
-                    }
-                }
-
-                WriteOutcome(job, outcome);
-            }, gate);
+                Tag = tag,
+                LocalTorrent = localTorrent,
+                RemoteTorrent = remoteTorrent,
+                ModulePath = module,
+                Parameters = peerParameters,
+                Destination = RemotePath.Combine(destination, tag),
+                HostLost = TimeSpan.FromSeconds(HostLostSeconds),
+            }, $"Deploying '{tag}' to {peers.Count} host{(peers.Count == 1 ? string.Empty : "s")}");
         }
         finally
         {
@@ -193,7 +190,6 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
             }
 
             Directory.Delete(localDirectory, recursive: true);
-            history.Record(tag, failedHosts);
         }
     }
 
@@ -212,6 +208,44 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
         }
 
         RunFleet(everyHost.Select(host => new FleetJob(host, (e, a, t) => RunRemoteScriptAsync(e, console => RemoteScript.Wrap(CleanupScript.Body(paths), console), t))).ToList(), "Removing temporary files", WriteErrorsOnly);
+    }
+
+    /// <summary>
+    /// The hosts to deploy again: those of <paramref name="peers"/> whose latest word in the ledger,
+    /// over every deploy of <paramref name="tag"/> (a retry packs a new release, so a tag can span
+    /// several), is not success: failed, lost, or never started.
+    /// </summary>
+    private List<FleetTarget> RetryTargets(List<FleetTarget> peers, string tag, string trackerAddress)
+    {
+        using DeployLedgerClient ledger = Validate(() => DeployLedgerClient.ForTracker(trackerAddress));
+        List<DeploySummary> deploys = Validate(() => ledger.ListAsync(Cancellation).GetAwaiter().GetResult()).Deploys.Where(d => string.Equals(d.Tag, tag, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (deploys.Count == 0)
+        {
+            WriteWarning($"The tracker {trackerAddress} records no deploy of '{tag}'; nothing to retry. Deploy without -Retry.");
+            return new List<FleetTarget>();
+        }
+
+        // Newest deploy first: a host's first entry met is its latest word.
+        var latest = new Dictionary<string, DeployStage>(StringComparer.OrdinalIgnoreCase);
+        foreach (DeploySummary deploy in deploys)
+        {
+            foreach (DeployLedgerEntry entry in Validate(() => ledger.ReadAllAsync(deploy.InfoHash, Cancellation).GetAwaiter().GetResult()))
+            {
+                latest.TryAdd(entry.Host, entry.Stage);
+            }
+        }
+
+        List<FleetTarget> retry = peers.Where(p => !(latest.TryGetValue(p.ComputerName, out DeployStage stage) && DeployStages.IsSuccess(stage))).ToList();
+        if (retry.Count == 0)
+        {
+            WriteWarning($"Every host of the last deploy of '{tag}' succeeded; nothing to retry.");
+        }
+        else
+        {
+            WriteVerbose($"Retrying {retry.Count} host(s) the ledger does not list as succeeded: {string.Join(", ", retry.Take(20).Select(p => p.ComputerName))}{(retry.Count > 20 ? ", ..." : string.Empty)}.");
+        }
+
+        return retry;
     }
 
     private void WriteErrorsOnly(FleetJob job, HostOutcome outcome)

@@ -64,6 +64,19 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
 
+    /// <summary>
+    /// With -ComputerName or -Session: how long a started host may go without a report to the
+    /// tracker's deploy ledger before it ends as HostLost.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(5, 86_400)]
+    public int HostLostSeconds { get; set; } = DefaultHostLostSeconds;
+
+    /// <summary>The default of -HostLostSeconds: four report intervals.</summary>
+    internal const int DefaultHostLostSeconds = 60;
+
+    private readonly List<FleetTarget> _targets = new();
+    private PeerDeployPlan? _plan;
     private DateTime _invokedAtUtc;
 
     /// <inheritdoc/>
@@ -87,6 +100,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             ReplaceExisting = UnsafePleaseDelete,
             StallTimeout = TimeSpan.FromSeconds(StallTimeoutSeconds),
             Swarm = new SwarmSettings { ListenPort = Port },
+            ReportHost = Environment.GetEnvironmentVariable(PeerRunRequest.ReportHostVariable),
         };
         TorrentMetaInfo torrent = Validate(() => PeerRun.Prepare(request));
         string target = NoTagDirectory ? request.DestinationPath : Path.Combine(request.DestinationPath, request.Tag);
@@ -106,7 +120,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         var warnings = new ConcurrentQueue<string>();
         DateTime started = DateTime.UtcNow;
         PeerRunResult result = RunWithProgress(
-            token => PeerRun.RunAsync(request, tracker, (t, artifact, ct) => StartLingeringSeeder(request, artifact, warnings, ct), progress, token).GetAwaiter().GetResult(),
+            token => RunReportedAsync(request, torrent, tracker, progress, warnings, token).GetAwaiter().GetResult(),
             () => Describe(PeerStatus.From(progress), DateTime.UtcNow - started));
         foreach (string warning in warnings)
         {
@@ -119,8 +133,10 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     private readonly HashSet<string> _checkedTorrents = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Remotely: the torrent (a local file, TEMP/TAG.tgz.torrent by default) is uploaded to each
-    /// host's TempPath, the peer runs there, and each host gives one <see cref="FleetPeerResult"/>.
+    /// Remotely: the torrent (a local file, TEMP/TAG.tgz.torrent by default) is handed to each host,
+    /// whose peer starts detached; the hosts are then followed through the tracker's deploy ledger,
+    /// one <see cref="FleetPeerResult"/> per host as it finishes (in EndProcessing, once every host
+    /// from the pipeline is known, so they all join one swarm).
     /// </summary>
     private void QueueRemotePeer()
     {
@@ -140,84 +156,75 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
         }
 
         string remoteTemp = TempPath ?? Configuration.TempPath;
-        List<KeyValuePair<string, object?>> parameters = RemoteParameters(nameof(TorrentPath), nameof(TempPath));
+        List<KeyValuePair<string, object?>> parameters = RemoteParameters(nameof(TorrentPath), nameof(TempPath), nameof(HostLostSeconds));
         parameters.Add(new(nameof(TempPath), remoteTemp));
         parameters.Add(new(nameof(TorrentPath), RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag))));
-        string modulePath = Configuration.RemoteMurderPath;
-        StartGate gate = QueuedStartGate ??= new StartGate(PeerRun.StartGatePatience);
-        QueueRemote(
-            UnsafePleaseDelete ? $"Download '{tag}' into {DestinationPath} and replace the content" : $"Download and extract '{tag}' into {DestinationPath}",
-            (executor, activity, token) => PeerRemotelyAsync(executor, activity, tag, localTorrent, remoteTemp, modulePath, parameters, gate, token));
-    }
-
-    internal static async Task<HostOutcome> PeerRemotelyAsync(IHostExecutor executor, HostActivity activity, string tag, string localTorrent, string remoteTemp, string modulePath, IReadOnlyList<KeyValuePair<string, object?>> parameters, StartGate? gate, CancellationToken token)
-    {
-        string remoteTorrent = RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag));
-        var ssh = executor as SshHostExecutor;
-        if (ssh is null)
+        var plan = new PeerDeployPlan
         {
-            activity.Stage = "Uploading the torrent";
-            await executor.UploadFileAsync(localTorrent, remoteTorrent, token).ConfigureAwait(false);
-        }
-
-        if (gate is not null)
-        {
-            // Every peer of the wave joins the swarm together.
-            activity.Stage = "Waiting for the other hosts";
-            gate.Settle(executor.ComputerName);
-            await gate.WaitAsync(token).ConfigureAwait(false);
-        }
-
-        activity.Stage = $"Downloading and extracting '{tag}'";
-        // Over SSH the host's agent runs the peer directly, the torrent on its input (PowerShell where it cannot).
-        HostOutcome remote = ssh is not null
-            ? await CollectRemoteLinesAsync(executor, onLine => ssh.RunPeerAsync(modulePath, parameters, localTorrent, remoteTorrent, RemoteScript.InvokeCmdlet(modulePath, "Invoke-MurderPeer", parameters, writeToConsole: true), onLine, token)).ConfigureAwait(false)
-            : await RunRemoteCmdletAsync(executor, modulePath, "Invoke-MurderPeer", parameters, token).ConfigureAwait(false);
-        return ToPeerOutcome(executor.ComputerName, tag, remote);
-    }
-
-    internal static HostOutcome ToPeerOutcome(string computerName, string tag, HostOutcome remote)
-    {
-        var outcome = new HostOutcome { Error = remote.Error };
-        outcome.Warnings.AddRange(remote.Warnings);
-        PSObject? result = remote.Objects.OfType<PSObject>().FirstOrDefault();
-        if (remote.Error is null && result is not null)
-        {
-            long bytes = Long(result, "Bytes");
-            outcome.Bytes = bytes;
-            outcome.Objects.Add(new FleetPeerResult
-            {
-                ComputerName = computerName,
-                Tag = tag,
-                Status = FleetHostStatus.Succeeded,
-                Bytes = bytes,
-                Duration = result.Properties["Duration"]?.Value is TimeSpan duration ? duration : TimeSpan.Zero,
-                Rate = Convert.ToDouble(result.Properties["Rate"]?.Value ?? 0.0, System.Globalization.CultureInfo.InvariantCulture),
-                Destination = result.Properties["Destination"]?.Value?.ToString(),
-                DownloadDuration = result.Properties["DownloadDuration"]?.Value is TimeSpan download ? download : TimeSpan.Zero,
-                FirstPieceAtUtc = result.Properties["FirstPieceAtUtc"]?.Value as DateTime?,
-                VerifiedAtUtc = result.Properties["VerifiedAtUtc"]?.Value as DateTime?,
-                BytesReceived = Long(result, "BytesReceived"),
-                BytesWasted = Long(result, "BytesWasted"),
-                BytesFromSeeders = Long(result, "BytesFromSeeders"),
-                BytesFromPeers = Long(result, "BytesFromPeers"),
-            });
-            return outcome;
-        }
-
-        outcome.Error ??= new MurderException("RemoteCommandFailed", MurderErrorCategory.NotSpecified, $"{computerName}: Invoke-MurderPeer returned nothing.") { TargetObject = computerName };
-        outcome.Objects.Add(new FleetPeerResult
-        {
-            ComputerName = computerName,
             Tag = tag,
-            Status = FleetHostStatus.Failed,
-            Error = outcome.Error.Message,
-            ErrorId = outcome.Error.ErrorId,
-        });
-        return outcome;
+            LocalTorrent = localTorrent,
+            RemoteTorrent = RemotePath.Combine(remoteTemp, DeployTag.TorrentFileName(tag)),
+            ModulePath = Configuration.RemoteMurderPath,
+            Parameters = parameters,
+            Destination = NoTagDirectory ? DestinationPath : RemotePath.Combine(DestinationPath, tag),
+            HostLost = TimeSpan.FromSeconds(HostLostSeconds),
+        };
+        if (_plan is not null && !(_plan.LocalTorrent == plan.LocalTorrent && _plan.Destination == plan.Destination && _plan.Parameters.SequenceEqual(plan.Parameters)))
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("MixedDeploys", MurderErrorCategory.InvalidArgument, "Every host piped to one Invoke-MurderPeer gets the same release and parameters; run one Invoke-MurderPeer per release.")));
+        }
+
+        _plan ??= plan;
+        foreach (FleetTarget target in RequestedTargets())
+        {
+            if (ShouldProcess(target.ComputerName, UnsafePleaseDelete ? $"Download '{tag}' into {DestinationPath} and replace the content" : $"Download and extract '{tag}' into {DestinationPath}")
+                && !_targets.Any(t => string.Equals(t.ComputerName, target.ComputerName, StringComparison.OrdinalIgnoreCase)))
+            {
+                _targets.Add(target);
+            }
+        }
     }
 
-    private static long Long(PSObject result, string name) => Convert.ToInt64(result.Properties[name]?.Value ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        if (_plan is not null)
+        {
+            DeployToFleet(_targets, _plan, $"Deploying '{_plan.Tag}' to {_targets.Count} host{(_targets.Count == 1 ? string.Empty : "s")}");
+        }
+    }
+
+    /// <summary>The run in this process, reported to the deploy ledger as the agent reports its runs (failures logged as warnings, never fatal).</summary>
+    private async Task<PeerRunResult> RunReportedAsync(PeerRunRequest request, TorrentMetaInfo torrent, HttpSwarmTracker tracker, PeerRunProgress progress, ConcurrentQueue<string> warnings, CancellationToken cancellation)
+    {
+        bool lingering = SeedSeconds > 0;
+        using DeployReporter? reporter = PeerReports.For(torrent, request.ReportHost, warnings.Enqueue);
+        DeployReportLoop? reports = reporter is null ? null : DeployReportLoop.Start(reporter, () => progress.ToReport(torrent.TotalLength, lingering));
+        try
+        {
+            PeerRunResult result = await PeerRun.RunAsync(request, tracker, (t, artifact, ct) => StartLingeringSeeder(request, artifact, warnings, ct), progress, cancellation).ConfigureAwait(false);
+            if (reports is not null)
+            {
+                // The lingering seeder is another process: this one's last word is the release in place.
+                await reports.FinishAsync(new DeployReport { Stage = lingering && !result.AlreadyDeployed ? DeployStage.Seeding : DeployStage.Done, Downloaded = result.Bytes }).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        catch (Exception error) when (reports is not null && error is MurderException or OperationCanceledException)
+        {
+            MurderException failed = error as MurderException ?? new MurderException("PeerStopped", MurderErrorCategory.OperationStopped, "The download was stopped.");
+            await reports.FinishAsync(progress.ToReport(torrent.TotalLength, lingering: false) with { Stage = DeployStage.Failed, ErrorId = failed.ErrorId, Message = failed.Message }).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            if (reports is not null)
+            {
+                await reports.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
     private Task StartLingeringSeeder(PeerRunRequest request, string artifact, ConcurrentQueue<string> warnings, CancellationToken cancellation)
     {

@@ -14,5 +14,8 @@ internal sealed class HostOutcome
 
     public long Bytes { get; set; }
 
+    /// <summary>Whether the host's agent answered STARTED: a peer runs there, detached.</summary>
+    public bool Started { get; set; }
+
     public static HostOutcome Failed(MurderException error) => new() { Error = error };
 }

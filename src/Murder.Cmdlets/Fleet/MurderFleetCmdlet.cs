@@ -10,6 +10,8 @@ using System.Threading.Tasks;
 using Murder.Core;
 using Murder.Core.Deployment;
 using Murder.Core.Fleet;
+using Murder.Core.MetaInfo;
+using Murder.Core.Swarm;
 
 namespace Murder.Cmdlets.Fleet;
 
@@ -162,12 +164,9 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
     {
         if (_queued.Count > 0)
         {
-            RunFleet(_queued, MyInvocation.MyCommand.Name, WriteOutcome, QueuedStartGate);
+            RunFleet(_queued, MyInvocation.MyCommand.Name, WriteOutcome);
         }
     }
-
-    /// <summary>The gate the queued jobs wait at before they start their real work (Invoke-MurderPeer), or null.</summary>
-    internal StartGate? QueuedStartGate { get; set; }
 
     /// <summary>The parameters bound for the current input, less the fleet and common ones, for the remote cmdlet.</summary>
     protected List<KeyValuePair<string, object?>> RemoteParameters(params string[] leaveOut)
@@ -229,17 +228,8 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
                 case RemoteLineKind.Error:
                     outcome.Error ??= parsed.ToException(executor.ComputerName);
                     break;
-                case RemoteLineKind.PeerStatus:
-                    PeerStatus? status = PeerStatusFile.FromJson(parsed.Text);
-                    if (status?.ToException() is MurderException failed)
-                    {
-                        outcome.Error ??= new MurderException(failed.ErrorId, failed.Category, $"{executor.ComputerName}: {failed.Message}") { TargetObject = executor.ComputerName };
-                    }
-                    else if (status?.Result is PeerRunResult peer)
-                    {
-                        outcome.Objects.Add(PSObject.AsPSObject(peer));
-                    }
-
+                case RemoteLineKind.Started:
+                    outcome.Started = true;
                     break;
                 case RemoteLineKind.End:
                     ended = true;
@@ -268,7 +258,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
     /// <paramref name="onDone"/> on the pipeline thread as soon as it arrives, while writing one
     /// progress bar for the fleet and a child bar per active host. Ctrl+C cancels every worker.
     /// </summary>
-    internal void RunFleet(IReadOnlyList<FleetJob> jobs, string activity, Action<FleetJob, HostOutcome> onDone, StartGate? gate = null)
+    internal void RunFleet(IReadOnlyList<FleetJob> jobs, string activity, Action<FleetJob, HostOutcome> onDone)
     {
         if (jobs.Count == 0)
         {
@@ -279,8 +269,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         int limit = Configuration.ThrottleLimit;
         var completed = new ConcurrentQueue<(FleetJob Job, HostOutcome Outcome)>();
         using var throttle = new SemaphoreSlim(limit, limit);
-        gate?.Expect(Math.Min(limit, jobs.Count));
-        Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed, gate))).ToArray();
+        Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed))).ToArray();
         Task all = Task.WhenAll(workers);
         int done = 0, failed = 0;
         long bytes = 0;
@@ -342,6 +331,118 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         if (Cancellation.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>
+    /// A fleet deploy of one release: starts every host's peer with a short SSH command (at most
+    /// ThrottleLimit connections at once; nothing held per host afterwards), then follows the deploy
+    /// through the tracker's ledger and writes each host's result as it finishes, a non-terminating
+    /// error (targeting the host, with its ErrorId) for each failure. A host that cannot be started
+    /// is reported to the ledger by this machine, so the ledger holds every host's outcome. Ctrl+C
+    /// stops following; the deploy goes on and Wait-MurderDeploy re-attaches.
+    /// </summary>
+    /// <returns>The results, in the order they were written.</returns>
+    internal List<FleetPeerResult> DeployToFleet(IReadOnlyList<FleetTarget> targets, PeerDeployPlan plan, string activity)
+    {
+        var results = new List<FleetPeerResult>();
+        if (targets.Count == 0)
+        {
+            return results;
+        }
+
+        TorrentMetaInfo torrent = Validate(() => TorrentLoader.Load(plan.LocalTorrent));
+        Uri announce = Validate(() =>
+        {
+            using HttpSwarmTracker tracker = HttpSwarmTracker.For(torrent);
+            DeployReporter.Endpoint(tracker.AnnounceUrl, "report");
+            return tracker.AnnounceUrl;
+        });
+        string infoHash = torrent.InfoHash.ToHex();
+        SshSettings ssh = SshSettingsFor();
+        using DeployLedgerClient ledger = DeployLedgerClient.ForAnnounce(announce);
+        using var control = new DeployReporter(announce, torrent.InfoHash, host: null);
+        var follower = new FleetFollower(plan.Tag, plan.HostLost, destination: plan.Destination is null ? null : _ => plan.Destination, size: torrent.TotalLength);
+        foreach (FleetTarget target in targets)
+        {
+            follower.Expect(target.ComputerName);
+        }
+
+        // Only what happens from now on: an earlier run's entries (a failure being retried) are history.
+        long since = DeployFollowLoop.CurrentVersion(ledger, infoHash, Cancellation);
+        string tracker = announce.GetLeftPart(UriPartial.Authority);
+        WriteVerbose($"Following '{plan.Tag}' ({infoHash}) through the deploy ledger of {tracker}; if this session stops, the deploy goes on: Wait-MurderDeploy -Tracker {announce.Authority} -InfoHash {infoHash}.");
+        var launcher = new FleetLauncher(targets, Configuration.ThrottleLimit, async (target, token) =>
+        {
+            try
+            {
+                await LaunchPeerAsync(target, plan, ssh, token).ConfigureAwait(false);
+            }
+            catch (MurderException error) when (!token.IsCancellationRequested)
+            {
+                await control.ReportAsync(new DeployReport { Stage = DeployStage.Failed, Left = torrent.TotalLength, ErrorId = error.ErrorId, Message = error.Message }, target.ComputerName, token).ConfigureAwait(false);
+                throw;
+            }
+        }, Cancellation);
+        var loop = new DeployFollowLoop(follower, ledger, infoHash, since, activity);
+        loop.Run(launcher, result =>
+        {
+            results.Add(result);
+            WriteObject(result);
+            if (DeployFollowLoop.ErrorOf(result) is ErrorRecord error)
+            {
+                WriteError(error);
+            }
+        }, WriteProgress, WriteWarning, Cancellation);
+        if (Cancellation.IsCancellationRequested)
+        {
+            launcher.Wait(TimeSpan.FromSeconds(5));
+            TellHost($"Stopped following '{plan.Tag}'; the hosts already started go on. Re-attach with: Wait-MurderDeploy -Tracker {announce.Authority} -InfoHash {infoHash}");
+            throw new PipelineStoppedException();
+        }
+
+        return results;
+    }
+
+    /// <summary>Writes a line straight to the host's UI (the pipeline may be stopping, where Write* would throw).</summary>
+    private void TellHost(string line)
+    {
+        try
+        {
+            Host.UI.WriteWarningLine(line);
+        }
+        catch (Exception error) when (error is PipelineStoppedException or InvalidOperationException or NotImplementedException or System.Management.Automation.Host.HostException)
+        {
+        }
+    }
+
+    /// <summary>One host's short launch: connect, hand over the torrent, start the peer detached, disconnect.</summary>
+    private static async Task LaunchPeerAsync(FleetTarget target, PeerDeployPlan plan, SshSettings ssh, CancellationToken cancellation)
+    {
+        await using IHostExecutor executor = await OpenAsync(target, ssh, cancellation).ConfigureAwait(false);
+        var environment = new[] { new KeyValuePair<string, string>(PeerRunRequest.ReportHostVariable, target.ComputerName) };
+        HostOutcome outcome;
+        if (executor is SshHostExecutor sshExecutor)
+        {
+            var agentParameters = new List<KeyValuePair<string, object?>>(plan.Parameters) { new("ReportHost", target.ComputerName) };
+            string fallback = RemoteScript.InvokeCmdlet(plan.ModulePath, "Invoke-MurderPeer", plan.Parameters, writeToConsole: true, environment);
+            outcome = await CollectRemoteLinesAsync(executor, onLine => sshExecutor.RunPeerAsync(plan.ModulePath, agentParameters, plan.LocalTorrent, plan.RemoteTorrent, fallback, onLine, cancellation)).ConfigureAwait(false);
+        }
+        else
+        {
+            // A PSRemoting session: the torrent in chunks, then the whole peer run in that session.
+            await executor.UploadFileAsync(plan.LocalTorrent, plan.RemoteTorrent, cancellation).ConfigureAwait(false);
+            outcome = await RunRemoteScriptAsync(executor, console => RemoteScript.InvokeCmdlet(plan.ModulePath, "Invoke-MurderPeer", plan.Parameters, console, environment), cancellation).ConfigureAwait(false);
+        }
+
+        if (outcome.Error is not null)
+        {
+            throw outcome.Error;
+        }
+
+        if (!outcome.Started && outcome.Objects.Count == 0)
+        {
+            throw new MurderException("RemoteCommandFailed", MurderErrorCategory.NotSpecified, $"{target.ComputerName}: Invoke-MurderPeer neither started nor returned anything.") { TargetObject = target.ComputerName };
         }
     }
 
@@ -409,7 +510,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         return _ssh;
     }
 
-    private async Task RunOneAsync(FleetJob job, SshSettings ssh, SemaphoreSlim throttle, ConcurrentQueue<(FleetJob, HostOutcome)> completed, StartGate? gate)
+    private async Task RunOneAsync(FleetJob job, SshSettings ssh, SemaphoreSlim throttle, ConcurrentQueue<(FleetJob, HostOutcome)> completed)
     {
         HostOutcome outcome;
         bool entered = false;
@@ -438,8 +539,6 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         }
         finally
         {
-            // A host that failed before it reached the gate must not hold the others back.
-            gate?.Settle(job.Target.ComputerName);
             if (entered)
             {
                 throttle.Release();

@@ -8,8 +8,9 @@ using Murder.Core.Hosting;
 namespace Murder.Core.Deployment;
 
 /// <summary>
-/// A peer run in the module's agent, followed from another process: Invoke-MurderPeer in a
-/// PowerShell session, or the agent itself when a control machine runs a peer over SSH. The agent
+/// A peer run in the module's agent, followed by the Invoke-MurderPeer that started it in a
+/// PowerShell session (over SSH the agent starts the run detached and nobody follows it but the
+/// deploy ledger: <see cref="PeerLaunch"/>). The agent
 /// downloads, verifies and extracts, writes its progress and its result (or error) to a status
 /// file, then keeps seeding from the same process and port. While the run works it follows the
 /// process that started it: if that ends (Ctrl+C, a dropped SSH session), the run stops and keeps
@@ -17,18 +18,13 @@ namespace Murder.Core.Deployment;
 /// </summary>
 public static class AgentPeerRun
 {
-    /// <summary>The agent command that runs a peer.</summary>
-    public const string Command = "Invoke-MurderPeer";
-
     // How often the status file is looked at; the agent writes it at most twice a second.
     private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
     /// Starts the agent for <paramref name="request"/> and waits for its final status, passing every
-    /// new status to <paramref name="onStatus"/>. Without <paramref name="onStatus"/> only the final
-    /// status is read: each tick is one stat of <see cref="PeerStatusFile.FinalPath"/>, nothing parsed
-    /// (a relaying agent otherwise parsed the file twice a second, and its JIT re-compiled the JSON
-    /// reader for that: about 0.3 CPU s per host). Cancelling kills the agent (what it downloaded is kept).
+    /// new status to <paramref name="onStatus"/> (the file is parsed only when it changed). Cancelling
+    /// kills the agent (what it downloaded is kept).
     /// </summary>
     /// <param name="store">Murder's state directory (records, logs, the status file).</param>
     /// <param name="agent">The agent and the dotnet host that runs it.</param>
@@ -43,30 +39,18 @@ public static class AgentPeerRun
         ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(request);
         int port = request.Swarm.ListenPort != 0 ? request.Swarm.ListenPort : FreePort.Pick();
-        string name = SeedingProcess.NameOf(SeedingProcess.PeerKind, request.Tag, port);
+        string name = PeerLaunch.NameOf(request, port);
         string statusPath = Path.Combine(store.LogDirectory, SeedingProcess.PeerKind + "-" + name + ".status.json");
         string logPath = store.LogPath(SeedingProcess.PeerKind, name);
-        var parameters = new List<KeyValuePair<string, object?>>
-        {
-            new("Tag", request.Tag),
-            new("TorrentPath", request.TorrentPath),
-            new("TempPath", request.TempPath),
-            new("DestinationPath", request.DestinationPath),
-            new("NoTagDirectory", request.NoTagDirectory),
-            new("UnsafePleaseDelete", request.ReplaceExisting),
-            new("StallTimeoutSeconds", (int)request.StallTimeout.TotalSeconds),
-            new("Port", port),
-            new("SeedSeconds", seedSeconds),
-            new("StatusPath", statusPath),
-            new("ParentProcessId", Environment.ProcessId),
-            new("InvokedAtUtcTicks", invokedAtUtc.Ticks),
-        };
+        List<KeyValuePair<string, object?>> parameters = PeerLaunch.Parameters(request, port, seedSeconds, invokedAtUtc);
+        parameters.Add(new("StatusPath", statusPath));
+        parameters.Add(new("ParentProcessId", Environment.ProcessId));
         Directory.CreateDirectory(store.LogDirectory);
         string finalPath = PeerStatusFile.FinalPath(statusPath);
         File.Delete(statusPath);
         File.Delete(finalPath);
         PeerStatus? status = null;
-        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, parameters, logPath), logPath, DetachedProcess.TransferEnvironment);
+        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, PeerLaunch.Command, parameters, logPath), logPath, DetachedProcess.TransferEnvironment);
         try
         {
             // The file is read again only once it has changed (one stat per tick, no parse).

@@ -19,9 +19,6 @@ namespace Murder.Core.Deployment;
 /// </summary>
 public static class PeerRun
 {
-    /// <summary>How long the peers of a fleet deploy wait for slower hosts of their wave before they start anyway.</summary>
-    public static readonly TimeSpan StartGatePatience = TimeSpan.FromSeconds(10);
-
     /// <summary>Validates a request without side effects; throws <see cref="MurderException"/> with the reason.</summary>
     public static TorrentMetaInfo Prepare(PeerRunRequest request)
     {
@@ -36,7 +33,8 @@ public static class PeerRun
         }
 
         string target = ArtifactExtractor.GetTargetPath(Extraction(request));
-        if (!request.ReplaceExisting && (File.Exists(target) || (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())))
+        if (!request.ReplaceExisting && (File.Exists(target) || (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any()))
+            && !IsAlreadyDeployed(request, torrent))
         {
             throw new MurderException("DestinationNotEmpty", MurderErrorCategory.ResourceExists, $"'{target}' is not empty; nothing was downloaded. Use -UnsafePleaseDelete to replace its content, or choose another destination or tag.")
             {
@@ -46,6 +44,16 @@ public static class PeerRun
 
         return torrent;
     }
+
+    /// <summary>Whether the target already holds this very release (same info-hash), put there by an earlier run.</summary>
+    public static bool IsAlreadyDeployed(PeerRunRequest request, TorrentMetaInfo torrent)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(torrent);
+        return !request.ReplaceExisting && DeployedRelease.Holds(StateDirectory(request), ArtifactExtractor.GetTargetPath(Extraction(request)), torrent.InfoHash.ToHex());
+    }
+
+    private static string StateDirectory(PeerRunRequest request) => request.StateDirectory ?? Hosting.MurderStateDirectory.Resolve();
 
     /// <summary>Where TAG.tgz is downloaded.</summary>
     public static string ArtifactPath(PeerRunRequest request) => Path.Combine(request.TempPath, DeployTag.ArtifactFileName(request.Tag));
@@ -74,6 +82,12 @@ public static class PeerRun
         var clock = Stopwatch.StartNew();
         TorrentMetaInfo torrent = Prepare(request);
         string artifact = ArtifactPath(request);
+        if (IsAlreadyDeployed(request, torrent))
+        {
+            progress.Enter(PeerRunStage.Done);
+            return AlreadyDeployed(request, torrent, artifact, clock.Elapsed);
+        }
+
         Directory.CreateDirectory(request.TempPath);
         progress.Enter(PeerRunStage.Checking);
         Bitfield have;
@@ -131,6 +145,7 @@ public static class PeerRun
         TimeSpan downloaded = clock.Elapsed;
         progress.Enter(PeerRunStage.Extracting);
         ArtifactExtractionResult extracted = await Task.Run(() => ArtifactExtractor.Extract(Extraction(request), cancellation), cancellation).ConfigureAwait(false);
+        DeployedRelease.Record(StateDirectory(request), ArtifactExtractor.GetTargetPath(Extraction(request)), torrent.InfoHash.ToHex());
         progress.Enter(PeerRunStage.Done);
         TimeSpan transfer = statistics.CompletedAfter ?? downloaded;
         return new PeerRunResult
@@ -156,6 +171,25 @@ public static class PeerRun
             VerifiedAtUtc = verifiedUtc,
         };
     }
+
+    private static PeerRunResult AlreadyDeployed(PeerRunRequest request, TorrentMetaInfo torrent, string artifact, TimeSpan elapsed) => new()
+    {
+        Tag = request.Tag,
+        Destination = ArtifactExtractor.GetTargetPath(Extraction(request)),
+        Bytes = torrent.TotalLength,
+        Duration = elapsed,
+        Rate = 0,
+        PeersSeen = 0,
+        BytesFromSeeders = 0,
+        BytesFromPeers = 0,
+        BytesResumed = torrent.TotalLength,
+        DownloadDuration = TimeSpan.Zero,
+        ExtractDuration = TimeSpan.Zero,
+        Files = 0,
+        ArtifactPath = artifact,
+        InfoHash = torrent.InfoHash.ToHex(),
+        AlreadyDeployed = true,
+    };
 
     private static async Task WaitForCompletionAsync(TorrentSwarm swarm, PeerRunRequest request, RefusalWatchingTracker tracker, CancellationToken cancellation)
     {

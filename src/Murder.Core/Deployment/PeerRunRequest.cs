@@ -32,6 +32,15 @@ public sealed record PeerRunRequest
     /// <summary>Give up when no data arrives for this long (a missing seeder, a dead tracker).</summary>
     public System.TimeSpan StallTimeout { get; init; } = System.TimeSpan.FromMinutes(5);
 
+    /// <summary>The host's name in deploy reports (as the control machine named it); the machine name when null.</summary>
+    public string? ReportHost { get; init; }
+
+    /// <summary>The environment variable a remote PowerShell passes <see cref="ReportHost"/> in.</summary>
+    public const string ReportHostVariable = "MURDER_REPORT_HOST";
+
+    /// <summary>Where the record of deployed releases is kept (<see cref="DeployedRelease"/>); Murder's state directory when null.</summary>
+    public string? StateDirectory { get; init; }
+
     /// <summary>Swarm behaviour (ports, pipelining, choking).</summary>
     public SwarmSettings Swarm { get; init; } = new();
 }

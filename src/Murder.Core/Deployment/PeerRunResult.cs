@@ -59,6 +59,9 @@ public sealed record PeerRunResult
     /// <summary>When the whole artifact was verified and flushed (UTC), before hand-over and extraction.</summary>
     public DateTime? VerifiedAtUtc { get; init; }
 
+    /// <summary>Whether this release (the same info-hash) was already in place, so nothing was downloaded.</summary>
+    public bool AlreadyDeployed { get; init; }
+
     /// <summary>Whether a non-empty target was replaced.</summary>
     public bool ReplacedExisting { get; init; }
 }

@@ -27,7 +27,7 @@ public sealed record RemoteLine(RemoteLineKind Kind, string Text)
             "WARNING" => RemoteLineKind.Warning,
             "ERROR" => RemoteLineKind.Error,
             "END" => RemoteLineKind.End,
-            "PEER" => RemoteLineKind.PeerStatus,
+            "STARTED" => RemoteLineKind.Started,
             _ => null,
         };
         if (kind is null)

@@ -11,6 +11,6 @@ public enum RemoteLineKind
     Error,
     /// <summary>The script ran to its end.</summary>
     End,
-    /// <summary>The final status of a peer run by the agent, as JSON (PEER).</summary>
-    PeerStatus,
+    /// <summary>A peer run was started detached; its process id as JSON (STARTED).</summary>
+    Started,
 }

@@ -20,10 +20,21 @@ public static class RemoteScript
     public const string ModuleNotFound = "RemoteModuleNotFound";
 
     /// <summary>Invokes a Murder cmdlet on the host, importing the module from <paramref name="remoteMurderPath"/>.</summary>
-    public static string InvokeCmdlet(string remoteMurderPath, string command, IReadOnlyList<KeyValuePair<string, object?>> parameters, bool writeToConsole)
+    /// <param name="remoteMurderPath">Where the module is on the host.</param>
+    /// <param name="command">The cmdlet.</param>
+    /// <param name="parameters">Its parameters (quoted literals).</param>
+    /// <param name="writeToConsole">Write result lines to the console (SSH) rather than as output (PSRemoting).</param>
+    /// <param name="environment">Environment variables to set first (quoted literals), or null.</param>
+    public static string InvokeCmdlet(string remoteMurderPath, string command, IReadOnlyList<KeyValuePair<string, object?>> parameters, bool writeToConsole, IReadOnlyList<KeyValuePair<string, string>>? environment = null)
     {
         string invocation = PowerShellArguments.Invocation(command, parameters);
-        string body =
+        var variables = new StringBuilder();
+        foreach (KeyValuePair<string, string> variable in environment ?? Array.Empty<KeyValuePair<string, string>>())
+        {
+            variables.Append("[Environment]::SetEnvironmentVariable(").Append(PowerShellArguments.Quote(variable.Key)).Append(", ").Append(PowerShellArguments.Quote(variable.Value)).Append(")\n");
+        }
+
+        string body = variables.ToString() +
             $"$murderManifest = Join-Path -Path {PowerShellArguments.Quote(remoteMurderPath)} -ChildPath 'Murder.psd1'\n" +
             "if (-not (Test-Path -LiteralPath $murderManifest -PathType Leaf)) {\n" +
             $"    Send-MurderError '{ModuleNotFound}' 'ObjectNotFound' \"Murder is not installed at $murderManifest on $([Environment]::MachineName). Install it there with Install-MurderModule.\"\n" +

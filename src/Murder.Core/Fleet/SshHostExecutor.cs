@@ -55,7 +55,7 @@ public sealed class SshHostExecutor : IHostExecutor
             Timeout = settings.ConnectTimeout,
         };
         PreferCurve25519(connection);
-        KnownHosts? known = settings.CheckHostKeys ? KnownHosts.Load(settings.KnownHostsPath) : null;
+        KnownHosts? known = settings.CheckHostKeys ? settings.LoadKnownHosts() : null;
         var executor = new SshHostExecutor(host, settings, connection, known);
         try
         {
@@ -100,12 +100,13 @@ public sealed class SshHostExecutor : IHostExecutor
         CheckPwsh(await RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, script), onLine, null, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
-    /// Runs Invoke-MurderPeer in the host's agent, started directly by the host's dotnet with the
-    /// torrent on its standard input: one SSH command, no PowerShell start-up and no SFTP session on
-    /// the peer. Where the agent cannot start (no dotnet, no .NET 8+ runtime: it never answered),
-    /// or when the settings name no dotnet, the torrent is uploaded to <paramref name="remoteTorrentPath"/>
-    /// and <paramref name="fallbackScript"/> runs in PowerShell. The agent exits 0 once it has
-    /// answered, errors included, so a peer never runs twice.
+    /// Starts Invoke-MurderPeer on the host: the host's agent, run directly by its dotnet with the
+    /// torrent on its standard input, starts the peer detached and answers STARTED (or ERROR) at
+    /// once: one short SSH command, no PowerShell and no SFTP session on the peer. Where the agent
+    /// cannot start (no dotnet, no .NET 8+ runtime: it never answered), or when the settings name
+    /// no dotnet, the torrent is uploaded to <paramref name="remoteTorrentPath"/> and
+    /// <paramref name="fallbackScript"/> runs in PowerShell (which runs the whole peer before it
+    /// answers). The agent exits 0 once it has answered, errors included, so a peer never starts twice.
     /// </summary>
     public async Task<RemoteRunResult> RunPeerAsync(string remoteMurderPath, IEnumerable<KeyValuePair<string, object?>> arguments, string localTorrent, string remoteTorrentPath, string fallbackScript, Action<string> onLine, CancellationToken cancellationToken)
     {
@@ -116,7 +117,18 @@ public sealed class SshHostExecutor : IHostExecutor
             var withInput = new List<KeyValuePair<string, object?>>(arguments) { new("TorrentFromInput", true) };
             byte[] torrent = await File.ReadAllBytesAsync(localTorrent, cancellationToken).ConfigureAwait(false);
             var lines = new List<string>();
-            RemoteRunResult agentRun = await RunCommandLineAsync(RemoteCommandLine.BuildAgent(dotnet, agent, withInput), lines.Add, torrent, cancellationToken).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(_settings.LaunchTimeout);
+            RemoteRunResult agentRun;
+            try
+            {
+                agentRun = await RunCommandLineAsync(RemoteCommandLine.BuildAgent(dotnet, agent, withInput), lines.Add, torrent, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new MurderException("LaunchTimedOut", MurderErrorCategory.ConnectionError, $"{ComputerName}: the peer did not start within {_settings.LaunchTimeout.TotalSeconds:0} s. Check the host (load, disk, the agent at {agent}).") { TargetObject = ComputerName };
+            }
+
             bool answered = lines.Exists(line => RemoteLine.TryParse(line)?.Kind == RemoteLineKind.End);
             if (answered || agentRun.ExitCode is 0 or null)
             {

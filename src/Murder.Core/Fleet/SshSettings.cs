@@ -26,4 +26,26 @@ public sealed record SshSettings
 
     /// <summary>The dotnet host that runs the agent directly; null to always use <see cref="PwshPath"/>.</summary>
     public string? DotnetPath { get; init; } = "dotnet";
+
+    /// <summary>How long starting a host's peer may take, connection included, before that host fails.</summary>
+    public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    private (string Path, KnownHosts Hosts)? _knownHosts;
+
+    /// <summary>
+    /// The known_hosts file, read and parsed once for every host of a run (it can hold one line
+    /// per host of the fleet: tens of thousands).
+    /// </summary>
+    public KnownHosts LoadKnownHosts()
+    {
+        lock (KeyPaths)
+        {
+            if (_knownHosts is not { } cached || cached.Path != KnownHostsPath)
+            {
+                _knownHosts = cached = (KnownHostsPath, KnownHosts.Load(KnownHostsPath));
+            }
+
+            return cached.Hosts;
+        }
+    }
 }

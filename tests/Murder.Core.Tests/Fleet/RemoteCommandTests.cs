@@ -68,17 +68,14 @@ public class RemoteCommandTests
     }
 
     [Fact]
-    public void A_peer_status_line_decodes_to_the_agents_final_status()
+    public void A_started_line_carries_the_detached_agents_process_id()
     {
-        var status = Murder.Core.Deployment.PeerStatus.Failed(new MurderException("DestinationNotEmpty", MurderErrorCategory.ResourceExists, "'/srv/x' is not empty."));
-        string line = RemoteScript.LinePrefix + "PEER " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Murder.Core.Deployment.PeerStatusFile.ToJson(status)));
+        string line = RemoteScript.LinePrefix + "STARTED " + Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"ProcessId\":4242}"));
         RemoteLine? parsed = RemoteLine.TryParse(line);
         Assert.NotNull(parsed);
-        Assert.Equal(RemoteLineKind.PeerStatus, parsed.Kind);
-        Murder.Core.Deployment.PeerStatus? decoded = Murder.Core.Deployment.PeerStatusFile.FromJson(parsed.Text);
-        Assert.Equal("DestinationNotEmpty", decoded?.ToException()?.ErrorId);
-        Assert.Equal(MurderErrorCategory.ResourceExists, decoded?.ToException()?.Category);
-        Assert.Null(Murder.Core.Deployment.PeerStatusFile.FromJson("{not json"));
+        Assert.Equal(RemoteLineKind.Started, parsed.Kind);
+        Assert.Equal("{\"ProcessId\":4242}", parsed.Text);
+        Assert.Null(RemoteLine.TryParse(RemoteScript.LinePrefix + "PEER " + Convert.ToBase64String(new byte[] { 1 })));
     }
 
     [Theory]
