@@ -30,9 +30,11 @@ internal sealed class PiecePicker
     /// <summary>Pieces neither had, in progress nor being verified: where new pieces are chosen, a word at a time.</summary>
     private readonly Bitfield _unstarted;
     private readonly Random _random;
+    private readonly bool _assemble;
 
-    public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random)
+    public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random, bool assemble = true)
     {
+        _assemble = assemble;
         _torrent = torrent;
         Have = have;
         _blockLength = blockLength;
@@ -137,7 +139,7 @@ internal sealed class PiecePicker
                 break;
             }
 
-            var progress = new PieceProgress(next, _torrent.GetPieceSize(next), _blockLength);
+            var progress = new PieceProgress(next, _torrent.GetPieceSize(next), _blockLength, _assemble);
             _inProgress.Add(next, progress);
             _unstarted.Clear(next);
             TakeBlocks(progress, wanted, output, duplicatesOf: null);
