@@ -32,6 +32,9 @@ internal sealed class SwarmRegistry
 
     public TrackerOptions Options => _options;
 
+    /// <summary>Where announces start their run of peers; the simulator (single-threaded) seeds it for a repeatable run.</summary>
+    internal Random PeerSelection { get; init; } = Random.Shared;
+
     public int PeerCount => Volatile.Read(ref _peerCount);
 
     public int TorrentCount => _swarms.Count;
@@ -281,7 +284,7 @@ internal sealed class SwarmRegistry
         return removed;
     }
 
-    private static int SelectPeers(Swarm swarm, int self, bool requesterIsSeeder, int wanted, Span<int> selection)
+    private int SelectPeers(Swarm swarm, int self, bool requesterIsSeeder, int wanted, Span<int> selection)
     {
         int count = swarm.Count;
         if (wanted <= 0 || count <= 1)
@@ -291,7 +294,7 @@ internal sealed class SwarmRegistry
 
         // A random run of the dense array: O(wanted) and fair over time, since announces start at
         // random places and removals shuffle the array.
-        int start = Random.Shared.Next(count);
+        int start = PeerSelection.Next(count);
         int selected = 0;
         for (int step = 0; step < count && selected < wanted; step++)
         {
