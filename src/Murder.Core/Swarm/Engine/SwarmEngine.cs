@@ -504,6 +504,9 @@ internal sealed class SwarmEngine
             return;
         }
 
+        // Other requests for this block exist only in endgame or after a choke moved it: only then
+        // are the other sessions searched for duplicates to cancel.
+        bool askedElsewhere = _picker.RequestCount(block) > (position >= 0 ? 1 : 0);
         ReadOnlySequence<byte> payload = message.Payload;
         PieceProgress? completed = payload.IsSingleSegment
             ? _picker.BlockReceived(block, payload.FirstSpan, session, out bool accepted)
@@ -520,7 +523,10 @@ internal sealed class SwarmEngine
                 _fromPeers += block.Length;
             }
 
-            _requests.CancelDuplicates(session, block, now);
+            if (askedElsewhere)
+            {
+                _requests.CancelDuplicates(session, block, now);
+            }
         }
         else
         {
@@ -577,7 +583,7 @@ internal sealed class SwarmEngine
 
             if (session.AmInterested)
             {
-                _requests.UpdateInterest(session, now);
+                _requests.UpdateInterestOnly(session, now);
             }
         }
 

@@ -35,14 +35,23 @@ internal sealed class RequestScheduler
     /// <summary>Tells the peer whether it has anything we need (when that changed), then requests.</summary>
     public void UpdateInterest(PeerSession session, TimeSpan now)
     {
+        UpdateInterestOnly(session, now);
+        RequestMore(session, now);
+    }
+
+    /// <summary>
+    /// Tells the peer whether it has anything we need, without requesting: after one of our pieces
+    /// is verified nothing new has become requestable, and asking every peer's picker again then
+    /// was most of the engine's time (a full scan per peer per piece).
+    /// </summary>
+    public void UpdateInterestOnly(PeerSession session, TimeSpan now)
+    {
         bool interesting = _picker.IsInteresting(session.RemoteHave);
         if (interesting != session.AmInterested)
         {
             session.AmInterested = interesting;
             session.Send(new OutgoingMessage(interesting ? PeerMessageKind.Interested : PeerMessageKind.NotInterested), now);
         }
-
-        RequestMore(session, now);
     }
 
     /// <summary>Tops up the peer's requests when at least a batch is free.</summary>
