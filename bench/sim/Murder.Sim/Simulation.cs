@@ -316,21 +316,13 @@ public sealed class Simulation
 
         try
         {
-            link.Owner.Engine.Handle(link.Session, ToPeerMessage(message));
+            link.Owner.Engine.Handle(link.Session, message.Received(message.Kind == PeerMessageKind.Piece ? new ReadOnlySequence<byte>(_zeros, 0, message.Length) : ReadOnlySequence<byte>.Empty));
         }
         catch (PeerProtocolException)
         {
             Close(link);
         }
     }
-
-    private PeerMessage ToPeerMessage(in OutgoingMessage message) => message.Kind switch
-    {
-        PeerMessageKind.Piece => new PeerMessage(message.Kind, (byte)message.Kind, message.Index, message.Begin, message.Length, 0, new ReadOnlySequence<byte>(_zeros, 0, message.Length)),
-        PeerMessageKind.Bitfield => new PeerMessage(message.Kind, (byte)message.Kind, 0, 0, 0, 0, new ReadOnlySequence<byte>(message.Payload!)),
-        PeerMessageKind.KeepAlive => PeerMessage.KeepAlive,
-        _ => new PeerMessage(message.Kind, (byte)message.Kind, message.Index, message.Begin, message.Length, 0, ReadOnlySequence<byte>.Empty),
-    };
 
     private void StartUpload(SimHost host)
     {
@@ -546,7 +538,7 @@ public sealed class Simulation
             Alive = alive.Count(host => !host.IsSlow),
             SlowFinished = slowTimes.Length,
             SlowAlive = alive.Count(host => host.IsSlow),
-            Died = peers.Count(host => !host.Alive),
+            Died = _hosts.Count(host => !host.Alive),
             P50 = Percentile(fast, 0.50),
             P90 = Percentile(fast, 0.90),
             P99 = Percentile(fast, 0.99),
