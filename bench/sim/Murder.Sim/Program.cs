@@ -24,7 +24,7 @@ public static class Program
             return 2;
         }
 
-        SimulationResult result = new Simulation(options).Run();
+        SimulationResult result = new Simulation(options) { Progress = line => Console.Error.WriteLine(line) }.Run();
         foreach (string line in Report.Lines(result))
         {
             Console.WriteLine(line);

@@ -31,7 +31,7 @@ public sealed class Simulation
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
     private readonly SimulationOptions _options;
     private readonly VirtualClock _clock = new();
-    private readonly PriorityQueue<SimEvent, (long Time, long Sequence)> _events = new();
+    private readonly PriorityQueue<SimEvent, Int128> _events = new();
     private readonly List<SimHost> _hosts = new();
     private readonly Dictionary<IPEndPoint, SimHost> _byEndPoint = new();
     private readonly TorrentMetaInfo _torrent;
@@ -61,6 +61,9 @@ public sealed class Simulation
         _tracker = new TrackerEngine(registry);
     }
 
+    /// <summary>Called now and then with a line saying how far the run is.</summary>
+    public Action<string>? Progress { get; init; }
+
     /// <summary>Runs the deploy to its end (every live peer complete, or the time limit) and measures it.</summary>
     public SimulationResult Run()
     {
@@ -68,15 +71,20 @@ public sealed class Simulation
         var random = new Random(_options.Seed);
         BuildHosts(random);
         long limit = Nanoseconds(_options.TimeLimit);
-        while (_events.TryDequeue(out SimEvent next, out (long Time, long Sequence) at))
+        while (_events.TryDequeue(out SimEvent next, out Int128 key))
         {
-            if (at.Time > limit || _unfinished == 0)
+            long at = (long)(key >> 64);
+            if (at > limit || _unfinished == 0)
             {
                 break;
             }
 
-            _clock.Now = at.Time;
-            _eventCount++;
+            _clock.Now = at;
+            if (++_eventCount % 20_000_000 == 0)
+            {
+                Progress?.Invoke($"{wall.Elapsed.TotalSeconds:0}s: virtual {at / 1e9:0.000}s, {_eventCount:N0} events, {_options.Peers - _unfinished} finished");
+            }
+
             Dispatch(next);
         }
 
@@ -218,7 +226,8 @@ public sealed class Simulation
         return Math.Max(bytes / rate, _options.Peers * bytes / uploads);
     }
 
-    private void Schedule(long at, in SimEvent simEvent) => _events.Enqueue(simEvent, (at, _sequence++));
+    // Time first, then the order of scheduling: same-time events run first-scheduled first.
+    private void Schedule(long at, in SimEvent simEvent) => _events.Enqueue(simEvent, ((Int128)at << 64) | _sequence++);
 
     private void Dispatch(in SimEvent simEvent)
     {
