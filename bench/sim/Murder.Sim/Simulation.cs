@@ -172,19 +172,6 @@ public sealed class Simulation
         return MetaInfoReader.Parse(torrent);
     }
 
-    private static byte[] NewPeerId(Random random)
-    {
-        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        byte[] id = new byte[20];
-        "-MU0100-"u8.CopyTo(id);
-        for (int index = 8; index < 20; index++)
-        {
-            id[index] = (byte)alphabet[random.Next(alphabet.Length)];
-        }
-
-        return id;
-    }
-
     private void BuildHosts(Random random)
     {
         double rate = _options.RateBitsPerSecond;
@@ -201,7 +188,7 @@ public sealed class Simulation
             bool isSlow = slowHosts.Contains(index);
             double capacity = isSlow ? rate / _options.SlowFactor : rate;
             var endPoint = new IPEndPoint(new IPAddress(new byte[] { 198, 18, (byte)(index >> 8), (byte)(index & 255) }), ListenPort);
-            var host = new SimHost(this, index, endPoint, NewPeerId(random), capacity, capacity, seeder, isSlow);
+            var host = new SimHost(this, index, endPoint, TorrentSwarm.NewPeerId(random), capacity, capacity, seeder, isSlow);
             _hosts.Add(host);
             _byEndPoint.Add(endPoint, host);
             host.LaunchAt = seeder ? 0 : (long)(random.NextDouble() * Nanoseconds(_options.LaunchSpread));
@@ -446,24 +433,7 @@ public sealed class Simulation
 
     private void TrackerRequest(SimHost host, SwarmAnnounce announce)
     {
-        Uri url = TrackerUrl.Announce(new TrackerAnnounceRequest
-        {
-            AnnounceUrl = _announceUrl,
-            InfoHash = announce.InfoHash,
-            PeerId = announce.PeerId,
-            Port = announce.Port,
-            Uploaded = announce.Uploaded,
-            Downloaded = announce.Downloaded,
-            Left = announce.Left,
-            NumWant = announce.NumWant,
-            Event = announce.Event switch
-            {
-                SwarmAnnounceEvent.Started => TrackerEvent.Started,
-                SwarmAnnounceEvent.Completed => TrackerEvent.Completed,
-                SwarmAnnounceEvent.Stopped => TrackerEvent.Stopped,
-                _ => TrackerEvent.None,
-            },
-        });
+        Uri url = TrackerUrl.Announce(HttpSwarmTracker.ToTrackerRequest(_announceUrl, announce));
         byte[] request = Encoding.ASCII.GetBytes($"GET {url.PathAndQuery} HTTP/1.1\r\nHost: 198.19.255.254:6969\r\n\r\n");
         object answer;
         if (HttpRequestParser.TryParse(request, request.Length, out HttpRequestHead head) != HttpParseStatus.Complete)
@@ -553,6 +523,7 @@ public sealed class Simulation
             P99 = Percentile(fast, 0.99),
             Last = fast.Length > 0 ? fast[^1] : double.NaN,
             SlowLast = slowTimes.Length > 0 ? slowTimes.Max() : 0,
+            LastFromStartSeconds = alive.Max(host => host.CompletedAt ?? 0) / 1e9,
             SeederUpload = _hosts[0].Engine.GetStatistics().Uploaded / (double)_options.Size,
             Received = received,
             Announces = _announces,

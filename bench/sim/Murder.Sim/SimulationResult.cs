@@ -41,6 +41,9 @@ public sealed record SimulationResult
     /// <summary>The last fast peer's completion over T_min.</summary>
     public required double Last { get; init; }
 
+    /// <summary>The last completion of any live peer from the start of the run (the seeder's launch), in seconds.</summary>
+    public required double LastFromStartSeconds { get; init; }
+
     /// <summary>The slow peers' last completion over T_min (0 without slow peers).</summary>
     public required double SlowLast { get; init; }
 

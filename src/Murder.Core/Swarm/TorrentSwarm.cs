@@ -196,14 +196,15 @@ public sealed class TorrentSwarm : IAsyncDisposable, IConnectionOwner
     ValueTask IConnectionOwner.ThrottleUploadAsync(int bytes, CancellationToken cancellation) =>
         _uploadLimit?.TakeAsync(bytes, cancellation) ?? ValueTask.CompletedTask;
 
-    private static byte[] NewPeerId()
+    /// <summary>"-MU0100-" and 12 random characters; from <paramref name="random"/> when given (the simulator's seeded runs).</summary>
+    internal static byte[] NewPeerId(Random? random = null)
     {
         const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         byte[] id = new byte[20];
         "-MU0100-"u8.CopyTo(id);
         for (int index = 8; index < 20; index++)
         {
-            id[index] = (byte)alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+            id[index] = (byte)alphabet[random?.Next(alphabet.Length) ?? RandomNumberGenerator.GetInt32(alphabet.Length)];
         }
 
         return id;
