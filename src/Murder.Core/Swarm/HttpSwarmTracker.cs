@@ -42,28 +42,29 @@ public sealed class HttpSwarmTracker : ISwarmTracker, IDisposable
     /// <inheritdoc/>
     public async Task<SwarmAnnounceResponse> AnnounceAsync(SwarmAnnounce announce, CancellationToken cancellation)
     {
-        TrackerAnnounceResponse response = await _client.AnnounceAsync(
-            new TrackerAnnounceRequest
-            {
-                AnnounceUrl = AnnounceUrl,
-                InfoHash = announce.InfoHash,
-                PeerId = announce.PeerId,
-                Port = announce.Port,
-                Uploaded = announce.Uploaded,
-                Downloaded = announce.Downloaded,
-                Left = announce.Left,
-                NumWant = announce.NumWant,
-                Event = announce.Event switch
-                {
-                    SwarmAnnounceEvent.Started => TrackerEvent.Started,
-                    SwarmAnnounceEvent.Completed => TrackerEvent.Completed,
-                    SwarmAnnounceEvent.Stopped => TrackerEvent.Stopped,
-                    _ => TrackerEvent.None,
-                },
-            },
-            cancellation).ConfigureAwait(false);
+        TrackerAnnounceResponse response = await _client.AnnounceAsync(ToTrackerRequest(AnnounceUrl, announce), cancellation).ConfigureAwait(false);
         return new SwarmAnnounceResponse(response.Interval, response.Peers);
     }
+
+    /// <summary>The tracker client's request for a swarm's announce (the simulator sends the same to its tracker).</summary>
+    internal static TrackerAnnounceRequest ToTrackerRequest(Uri announceUrl, SwarmAnnounce announce) => new()
+    {
+        AnnounceUrl = announceUrl,
+        InfoHash = announce.InfoHash,
+        PeerId = announce.PeerId,
+        Port = announce.Port,
+        Uploaded = announce.Uploaded,
+        Downloaded = announce.Downloaded,
+        Left = announce.Left,
+        NumWant = announce.NumWant,
+        Event = announce.Event switch
+        {
+            SwarmAnnounceEvent.Started => TrackerEvent.Started,
+            SwarmAnnounceEvent.Completed => TrackerEvent.Completed,
+            SwarmAnnounceEvent.Stopped => TrackerEvent.Stopped,
+            _ => TrackerEvent.None,
+        },
+    };
 
     /// <inheritdoc/>
     public void Dispose() => _client.Dispose();

@@ -30,9 +30,11 @@ internal sealed class PiecePicker
     /// <summary>Pieces neither had, in progress nor being verified: where new pieces are chosen, a word at a time.</summary>
     private readonly Bitfield _unstarted;
     private readonly Random _random;
+    private readonly bool _assemble;
 
-    public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random)
+    public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random, bool assemble = true)
     {
+        _assemble = assemble;
         _torrent = torrent;
         Have = have;
         _blockLength = blockLength;
@@ -80,9 +82,16 @@ internal sealed class PiecePicker
             return false;
         }
 
-        for (int index = peerHave.NextSet(0); index >= 0; index = peerHave.NextSet(index + 1))
+        // A piece not had and not being verified is either unstarted or in progress: a word scan for
+        // the first, then the few pieces in progress (a walk of every set bit is quadratic over a download).
+        if (peerHave.NextSetInBoth(_unstarted, 0) >= 0)
         {
-            if (!Have[index] && !_verifying.Contains(index))
+            return true;
+        }
+
+        foreach (int index in _inProgress.Keys)
+        {
+            if (peerHave[index])
             {
                 return true;
             }
@@ -137,7 +146,7 @@ internal sealed class PiecePicker
                 break;
             }
 
-            var progress = new PieceProgress(next, _torrent.GetPieceSize(next), _blockLength);
+            var progress = new PieceProgress(next, _torrent.GetPieceSize(next), _blockLength, _assemble);
             _inProgress.Add(next, progress);
             _unstarted.Clear(next);
             TakeBlocks(progress, wanted, output, duplicatesOf: null);
@@ -195,6 +204,12 @@ internal sealed class PiecePicker
         _verifying.Add(block.Piece);
         return progress;
     }
+
+    /// <summary>How many requests for this block are outstanding (0 when its piece is not in progress).</summary>
+    public int RequestCount(BlockRequest block) =>
+        _inProgress.TryGetValue(block.Piece, out PieceProgress? progress) && block.Begin % _blockLength == 0 && block.Begin / _blockLength < progress.BlockCount
+            ? progress.RequestCount(block.Begin / _blockLength)
+            : 0;
 
     /// <summary>A request that will not be answered (choke, disconnect, cancel).</summary>
     public void ReleaseRequest(BlockRequest block)

@@ -14,7 +14,11 @@ internal sealed class PieceProgress
     private readonly byte[] _requestCount;
     private readonly bool[] _received;
 
-    public PieceProgress(int index, int size, int blockLength)
+    /// <param name="index">The piece index.</param>
+    /// <param name="size">The piece's size in bytes.</param>
+    /// <param name="blockLength">The block length.</param>
+    /// <param name="assemble">False where blocks are events without bytes (the simulator): no buffer is rented.</param>
+    public PieceProgress(int index, int size, int blockLength, bool assemble = true)
     {
         Index = index;
         Size = size;
@@ -22,7 +26,7 @@ internal sealed class PieceProgress
         BlockCount = (size + blockLength - 1) / blockLength;
         _requestCount = new byte[BlockCount];
         _received = new bool[BlockCount];
-        Buffer = ArrayPool<byte>.Shared.Rent(size);
+        Buffer = assemble ? ArrayPool<byte>.Shared.Rent(size) : Array.Empty<byte>();
     }
 
     public int Index { get; }
@@ -72,7 +76,11 @@ internal sealed class PieceProgress
             return false;
         }
 
-        data.CopyTo(Buffer.AsSpan(block * BlockLength));
+        if (Buffer.Length > 0)
+        {
+            data.CopyTo(Buffer.AsSpan(block * BlockLength));
+        }
+
         _received[block] = true;
         ReceivedCount++;
         Contributors.Add(sender);

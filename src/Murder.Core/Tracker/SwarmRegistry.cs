@@ -38,6 +38,9 @@ internal sealed class SwarmRegistry
     /// <summary>The registry's clock.</summary>
     public TimeProvider Time => _time;
 
+    /// <summary>Where announces start their run of peers; the simulator (single-threaded) seeds it for a repeatable run.</summary>
+    internal Random PeerSelection { get; init; } = Random.Shared;
+
     public int PeerCount => Volatile.Read(ref _peerCount);
 
     public int TorrentCount => _swarms.Count;
@@ -300,7 +303,7 @@ internal sealed class SwarmRegistry
         return removed;
     }
 
-    private static int SelectPeers(Swarm swarm, int self, bool requesterIsSeeder, int wanted, Span<int> selection)
+    private int SelectPeers(Swarm swarm, int self, bool requesterIsSeeder, int wanted, Span<int> selection)
     {
         int count = swarm.Count;
         if (wanted <= 0 || count <= 1)
@@ -310,7 +313,7 @@ internal sealed class SwarmRegistry
 
         // A random run of the dense array: O(wanted) and fair over time, since announces start at
         // random places and removals shuffle the array.
-        int start = Random.Shared.Next(count);
+        int start = PeerSelection.Next(count);
         int selected = 0;
         for (int step = 0; step < count && selected < wanted; step++)
         {

@@ -1,9 +1,8 @@
 using System;
-using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Murder.Core.Swarm;
+namespace Murder.Core.Swarm.Transport;
 
 /// <summary>
 /// A token bucket shared by a swarm's connections: callers take bytes and wait when the bucket is
@@ -15,10 +14,13 @@ internal sealed class RateLimiter
     private readonly double _bytesPerSecond;
     private readonly double _capacity;
     private double _tokens;
-    private long _stamp = Stopwatch.GetTimestamp();
+    private readonly TimeProvider _time;
+    private long _stamp;
 
-    public RateLimiter(long bytesPerSecond)
+    public RateLimiter(long bytesPerSecond, TimeProvider time)
     {
+        _time = time;
+        _stamp = time.GetTimestamp();
         _bytesPerSecond = bytesPerSecond;
         _capacity = Math.Max(64 * 1024, bytesPerSecond / 4.0);
         _tokens = _capacity;
@@ -31,8 +33,8 @@ internal sealed class RateLimiter
             TimeSpan wait;
             lock (_gate)
             {
-                long now = Stopwatch.GetTimestamp();
-                _tokens = Math.Min(_capacity, _tokens + (Stopwatch.GetElapsedTime(_stamp, now).TotalSeconds * _bytesPerSecond));
+                long now = _time.GetTimestamp();
+                _tokens = Math.Min(_capacity, _tokens + (_time.GetElapsedTime(_stamp, now).TotalSeconds * _bytesPerSecond));
                 _stamp = now;
                 if (_tokens >= Math.Min(bytes, _capacity))
                 {
@@ -43,7 +45,7 @@ internal sealed class RateLimiter
                 wait = TimeSpan.FromSeconds((bytes - _tokens) / _bytesPerSecond);
             }
 
-            await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, cancellation).ConfigureAwait(false);
+            await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, _time, cancellation).ConfigureAwait(false);
         }
     }
 }

@@ -1,25 +1,24 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
-using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
 using Murder.Core.PeerWire;
 using Murder.Core.Storage;
+using Murder.Core.Swarm.Sessions;
 
-namespace Murder.Core.Swarm;
+namespace Murder.Core.Swarm.Transport;
 
 /// <summary>
-/// One peer's socket: a receive loop that frames messages and hands them to the swarm, and a send
-/// loop that drains a queue into large writes (blocks are read from the store just before they are
-/// sent). The fields marked 'swarm state' are read and written only under the swarm's lock; the
-/// connection itself takes no lock.
+/// One peer's socket, the production <see cref="IPeerLink"/>: a receive loop that frames messages
+/// and hands them to the owner, and a send loop that drains a queue into large writes (blocks are
+/// read from the store just before they are sent). Protocol state is the engine's
+/// (<see cref="Session"/>); the connection itself takes no lock.
 /// </summary>
-internal sealed class PeerConnection : IDisposable
+internal sealed class SocketPeerConnection : IPeerLink, IDisposable
 {
     private const int InitialReceiveBuffer = 128 * 1024;
     private const int SendBufferSize = 256 * 1024;
@@ -33,101 +32,23 @@ internal sealed class PeerConnection : IDisposable
     private readonly PeerMessageReader _reader;
     private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
-    private long _downloaded;
-    private long _uploaded;
-    private long _lastReceived;
-    private long _lastSent;
     private volatile bool _closed;
     private int _lowWater = 1;
 
-    public PeerConnection(Socket socket, IPEndPoint remote, ReadOnlyMemory<byte> peerId, bool outgoing, int pieceCount, long pieceLength, IPieceStore store, int unrequestedMargin = 64)
+    public SocketPeerConnection(Socket socket, int pieceCount, long pieceLength, IPieceStore store)
     {
-        Unrequested = new UnrequestedBlockAllowance(unrequestedMargin);
         _socket = socket;
-        RemoteEndPoint = remote;
-        PeerId = peerId.ToArray();
-        PeerIdText = Convert.ToHexString(PeerId);
-        IsOutgoing = outgoing;
         _store = store;
         _pieceLength = pieceLength;
         _reader = new PeerMessageReader(pieceCount);
-        RemoteHave = new Bitfield(pieceCount);
-        _lastReceived = _lastSent = Stopwatch.GetTimestamp();
     }
 
-    public IPEndPoint RemoteEndPoint { get; }
-
-    public byte[] PeerId { get; }
-
-    public string PeerIdText { get; }
-
-    public bool IsOutgoing { get; }
-
-    // Swarm state (under the swarm's lock).
-    public Bitfield RemoteHave { get; }
-
-    public bool AmChoking { get; set; } = true;
-
-    public bool AmInterested { get; set; }
-
-    public bool PeerChoking { get; set; } = true;
-
-    public bool PeerInterested { get; set; }
-
-    public bool ReceivedAnyMessage { get; set; }
-
-    public bool StartedAsSeed { get; set; }
-
-    public List<BlockRequest> Outstanding { get; } = new();
-
-    public HashSet<BlockRequest> CancelledUploads { get; } = new();
-
-    public int QueuedUploads { get; set; }
-
-    public int BadPieces { get; set; }
-
-    /// <summary>Blocks the peer sent that nobody wanted, against the requests we withdrew.</summary>
-    public UnrequestedBlockAllowance Unrequested { get; }
-
-    public long RecentDownload { get; set; }
-
-    /// <summary>Payload bytes per second received, smoothed; sizes the request queue.</summary>
-    public double DownloadRate { get; private set; }
-
-    private long _rateSampleBytes;
-    private long _rateSampleTimestamp = Stopwatch.GetTimestamp();
-
-    /// <summary>Folds the bytes received since the last sample into <see cref="DownloadRate"/>.</summary>
-    public void SampleRate()
-    {
-        long now = Stopwatch.GetTimestamp();
-        double seconds = Stopwatch.GetElapsedTime(_rateSampleTimestamp, now).TotalSeconds;
-        if (seconds <= 0)
-        {
-            return;
-        }
-
-        long downloaded = Downloaded;
-        double sample = (downloaded - _rateSampleBytes) / seconds;
-        DownloadRate = DownloadRate == 0 ? sample : (0.5 * DownloadRate) + (0.5 * sample);
-        _rateSampleBytes = downloaded;
-        _rateSampleTimestamp = now;
-    }
-
-    // Counters (any thread).
-    public long Downloaded => Interlocked.Read(ref _downloaded);
-
-    public long Uploaded => Interlocked.Read(ref _uploaded);
-
-    public TimeSpan SinceReceived => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastReceived));
-
-    public TimeSpan SinceSent => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastSent));
+    /// <summary>The engine's session for this connection, once the handshake is accepted.</summary>
+    public PeerSession? Session { get; set; }
 
     public bool IsClosed => _closed;
 
-    public void AddDownloaded(int bytes) => Interlocked.Add(ref _downloaded, bytes);
-
-    public void Enqueue(OutgoingMessage message) => _outgoing.Writer.TryWrite(message);
+    public void Send(in OutgoingMessage message) => _outgoing.Writer.TryWrite(message);
 
     public void Dispose()
     {
@@ -168,10 +89,10 @@ internal sealed class PeerConnection : IDisposable
     }
 
     /// <summary>Runs both loops until either ends; returns why the connection closed.</summary>
-    public async Task<Exception?> RunAsync(TorrentSwarm swarm, ReadOnlyMemory<byte> alreadyReceived)
+    public async Task<Exception?> RunAsync(IConnectionOwner owner, ReadOnlyMemory<byte> alreadyReceived)
     {
-        Task receive = ReceiveLoopAsync(swarm, alreadyReceived);
-        Task send = SendLoopAsync(swarm);
+        Task receive = ReceiveLoopAsync(owner, alreadyReceived);
+        Task send = SendLoopAsync(owner);
         Task first = await Task.WhenAny(receive, send).ConfigureAwait(false);
         Close();
         Exception? reason = first.Exception?.GetBaseException();
@@ -187,7 +108,7 @@ internal sealed class PeerConnection : IDisposable
         return reason;
     }
 
-    private async Task ReceiveLoopAsync(TorrentSwarm swarm, ReadOnlyMemory<byte> alreadyReceived)
+    private async Task ReceiveLoopAsync(IConnectionOwner owner, ReadOnlyMemory<byte> alreadyReceived)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(InitialReceiveBuffer, alreadyReceived.Length));
         try
@@ -200,7 +121,7 @@ internal sealed class PeerConnection : IDisposable
                 int start = 0;
                 while (start < filled && _reader.TryRead(buffer.AsMemory(start, filled - start), out int consumed, out PeerMessage message))
                 {
-                    swarm.Handle(this, message);
+                    owner.Receive(this, message);
                     start += consumed;
                 }
 
@@ -227,7 +148,6 @@ internal sealed class PeerConnection : IDisposable
                 }
 
                 filled += received;
-                Interlocked.Exchange(ref _lastReceived, Stopwatch.GetTimestamp());
             }
         }
         finally
@@ -281,7 +201,7 @@ internal sealed class PeerConnection : IDisposable
         }
     }
 
-    private async Task SendLoopAsync(TorrentSwarm swarm)
+    private async Task SendLoopAsync(IConnectionOwner owner)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
         try
@@ -293,19 +213,19 @@ internal sealed class PeerConnection : IDisposable
                 int used = 0;
                 while (used <= buffer.Length - PeerWireLimits.PieceHeaderSize - PeerWireLimits.BlockLength && queue.TryRead(out OutgoingMessage message))
                 {
-                    used += await FormatAsync(swarm, message, buffer, used, token).ConfigureAwait(false);
-                }
-
-                if (used > 0)
-                {
-                    int sent = 0;
-                    while (sent < used)
+                    if (message.Kind == PeerMessageKind.Bitfield)
                     {
-                        sent += await _socket.SendAsync(buffer.AsMemory(sent, used - sent), SocketFlags.None, token).ConfigureAwait(false);
+                        // Sent once, first, and may be larger than the buffer: on its own.
+                        await SendAllAsync(buffer.AsMemory(0, used), token).ConfigureAwait(false);
+                        used = 0;
+                        await SendAllAsync(FormatBitfield(message.Payload ?? Array.Empty<byte>()), token).ConfigureAwait(false);
+                        continue;
                     }
 
-                    Interlocked.Exchange(ref _lastSent, Stopwatch.GetTimestamp());
+                    used += await FormatAsync(owner, message, buffer, used, token).ConfigureAwait(false);
                 }
+
+                await SendAllAsync(buffer.AsMemory(0, used), token).ConfigureAwait(false);
             }
         }
         finally
@@ -314,22 +234,39 @@ internal sealed class PeerConnection : IDisposable
         }
     }
 
-    private async ValueTask<int> FormatAsync(TorrentSwarm swarm, OutgoingMessage message, byte[] buffer, int offset, CancellationToken token)
+    private static byte[] FormatBitfield(byte[] bitfield)
+    {
+        byte[] message = new byte[PeerWireLimits.LengthPrefixSize + 1 + bitfield.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(message, 1 + bitfield.Length);
+        message[PeerWireLimits.LengthPrefixSize] = (byte)PeerMessageKind.Bitfield;
+        bitfield.CopyTo(message, PeerWireLimits.LengthPrefixSize + 1);
+        return message;
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken token)
+    {
+        int sent = 0;
+        while (sent < data.Length)
+        {
+            sent += await _socket.SendAsync(data[sent..], SocketFlags.None, token).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<int> FormatAsync(IConnectionOwner owner, OutgoingMessage message, byte[] buffer, int offset, CancellationToken token)
     {
         if (message.Kind != PeerMessageKind.Piece)
         {
             return Format(message, buffer.AsSpan(offset));
         }
 
-        if (!swarm.TakeUpload(this, message.Block))
+        if (!owner.TakeUpload(this, message.Block))
         {
             return 0; // cancelled, or we choked the peer since
         }
 
-        await swarm.ThrottleUploadAsync(message.Length, token).ConfigureAwait(false);
+        await owner.ThrottleUploadAsync(message.Length, token).ConfigureAwait(false);
         int header = PeerMessageWriter.WritePieceHeader(buffer.AsSpan(offset), message.Index, message.Begin, message.Length);
         await _store.ReadAsync((message.Index * _pieceLength) + message.Begin, buffer.AsMemory(offset + header, message.Length), token).ConfigureAwait(false);
-        Interlocked.Add(ref _uploaded, message.Length);
         return header + message.Length;
     }
 

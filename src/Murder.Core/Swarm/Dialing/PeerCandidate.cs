@@ -1,6 +1,6 @@
 using System;
 
-namespace Murder.Core.Swarm;
+namespace Murder.Core.Swarm.Dialing;
 
 /// <summary>A peer address we may dial: when we last tried, how often it failed, whether it is banned.</summary>
 internal sealed class PeerCandidate

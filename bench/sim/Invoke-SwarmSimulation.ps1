@@ -1,0 +1,76 @@
+<#
+.SYNOPSIS
+Simulates a Murder deploy at fleet scale: N peers, one seeder and the real tracker, in virtual time.
+
+.DESCRIPTION
+Builds and runs bench/sim/Murder.Sim: every host is Murder's own swarm engine (the SwarmEngine that
+TorrentSwarm runs over sockets) and the tracker is Murder's TrackerEngine, joined by a modelled
+network instead of sockets. Each host has an upload and a download capacity of C (a share of slow
+hosts at C/SlowFactor), every message takes the latency, blocks queue at their sender's upload and
+their receiver's download. Blocks and pieces are events, not bytes, so 10,000 peers fit in memory.
+Peers start uniformly over the launch spread; a share of them dies mid-transfer; the seeder can die
+once the peers hold a full copy between them. The same seed and parameters give the same run.
+
+For each run it prints N, F, C and T_min (the fluid bound for the fast peers), completion time from
+each peer's own launch over T_min (p50, p90, p99, last), the seeder's upload over F, what the peers
+received over N*F, the tracker's announces per second, and the simulation's own wall time and peak
+memory. The last line of each run is machine-readable:
+sim N=10000 F=256MiB C=10000Mbit p50=1.04 p90=... p99=1.21 last=1.30 seeder=1.08 received=1.003 ...
+
+.EXAMPLE
+dotnet pwsh ./bench/sim/Invoke-SwarmSimulation.ps1 -Peers 10000 -SizeMB 256 -RateMbit 10000
+
+.EXAMPLE
+dotnet pwsh ./bench/sim/Invoke-SwarmSimulation.ps1 -Peers 100, 1000 -SizeMB 1024 -SlowShare 0.1 -Seed 1, 2
+#>
+[CmdletBinding()]
+param(
+    # One run per value (and per seed).
+    [ValidateRange(1, 60000)] [int[]] $Peers = @(100),
+    [ValidateRange(1, 65536)] [int] $SizeMB = 1024,
+    [ValidateRange(0.001, 1000000)] [double] $RateMbit = 10000,
+    # One-way, between any two hosts and to the tracker.
+    [ValidateRange(0, 10000)] [double] $LatencyMs = 0.2,
+    # The share of peers (0-1) at a tenth of the capacity (see -SlowFactor).
+    [ValidateRange(0, 1)] [double] $SlowShare = 0,
+    [ValidateRange(1, 1000)] [double] $SlowFactor = 10,
+    # The share of peers (0-1) killed mid-transfer.
+    [ValidateRange(0, 0.99)] [double] $DieShare = 0,
+    # The seeder dies once the peers hold a full copy between them.
+    [switch] $SeederDies,
+    # Peers start uniformly over this many seconds; the seeder at 0.
+    [ValidateRange(0, 3600)] [double] $LaunchSpreadSeconds = 5,
+    [int[]] $Seed = @(1),
+    # The request size between peers (16 KiB on the wire today).
+    [ValidateRange(1, 4096)] [int] $BlockKiB = 16,
+    # 0: as New-MurderTorrent chooses (about 2,048 pieces).
+    [ValidateRange(0, 65536)] [int] $PieceKiB = 0,
+    # Virtual seconds after which a run stops even with peers unfinished.
+    [ValidateRange(1, 86400)] [double] $TimeLimitSeconds = 1800
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3
+
+$project = Join-Path $PSScriptRoot 'Murder.Sim/Murder.Sim.csproj'
+$output = Join-Path ([System.IO.Path]::GetTempPath()) 'murder-sim-bin'
+& dotnet build $project -c Release -o $output --nologo -v quiet | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "Building $project failed: run 'dotnet build $project' to see why." }
+$simulator = Join-Path $output 'Murder.Sim.dll'
+
+$invariant = [System.Globalization.CultureInfo]::InvariantCulture
+foreach ($n in $Peers) {
+    foreach ($s in $Seed) {
+        $arguments = @(
+            $simulator,
+            '--peers', $n, '--size-mb', $SizeMB, '--rate-mbit', $RateMbit.ToString($invariant),
+            '--latency-ms', $LatencyMs.ToString($invariant), '--slow-share', $SlowShare.ToString($invariant),
+            '--slow-factor', $SlowFactor.ToString($invariant), '--die-share', $DieShare.ToString($invariant),
+            '--spread-s', $LaunchSpreadSeconds.ToString($invariant), '--seed', $s, '--block-kib', $BlockKiB,
+            '--piece-kib', $PieceKiB, '--limit-s', $TimeLimitSeconds.ToString($invariant))
+        if ($SeederDies) { $arguments += '--seeder-dies' }
+        # Progress lines go to stderr (shown as they come); the results to stdout.
+        & dotnet @arguments
+        if ($LASTEXITCODE -ne 0) { throw "The simulation of $n peers failed (exit code $LASTEXITCODE)." }
+        ''
+    }
+}

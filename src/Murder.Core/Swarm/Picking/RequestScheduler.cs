@@ -1,0 +1,161 @@
+using System;
+using System.Collections.Generic;
+using Murder.Core.PeerWire;
+using Murder.Core.Swarm.Sessions;
+
+namespace Murder.Core.Swarm.Picking;
+
+/// <summary>
+/// What to ask each peer for and when: interest, request pipelining (a queue sized by the peer's
+/// rate, topped up in batches), the seed's stripes, withdrawing requests a choke or a departure
+/// leaves unanswered, and cancelling endgame duplicates. The choice of blocks is the
+/// <see cref="PiecePicker"/>'s.
+/// </summary>
+internal sealed class RequestScheduler
+{
+    /// <summary>A connection's requests are topped up once a 1/this of its queue is free.</summary>
+    public const int RequestBatchDivisor = 4;
+
+    private readonly PiecePicker _picker;
+    private readonly IReadOnlyList<PeerSession> _sessions;
+    private readonly SwarmSettings _settings;
+    private readonly byte[] _peerId;
+    private readonly int _blockLength;
+    private readonly List<BlockRequest> _scratch = new();
+
+    public RequestScheduler(PiecePicker picker, IReadOnlyList<PeerSession> sessions, SwarmSettings settings, byte[] peerId, int blockLength)
+    {
+        _picker = picker;
+        _sessions = sessions;
+        _settings = settings;
+        _peerId = peerId;
+        _blockLength = blockLength;
+    }
+
+    /// <summary>Tells the peer whether it has anything we need (when that changed), then requests.</summary>
+    public void UpdateInterest(PeerSession session, TimeSpan now)
+    {
+        UpdateInterestOnly(session, now);
+        RequestMore(session, now);
+    }
+
+    /// <summary>
+    /// Tells the peer whether it has anything we need, without requesting: after one of our pieces
+    /// is verified nothing new has become requestable, and asking every peer's picker again then
+    /// was most of the engine's time (a full scan per peer per piece).
+    /// </summary>
+    public void UpdateInterestOnly(PeerSession session, TimeSpan now)
+    {
+        bool interesting = _picker.IsInteresting(session.RemoteHave);
+        if (interesting != session.AmInterested)
+        {
+            session.AmInterested = interesting;
+            session.Send(new OutgoingMessage(interesting ? PeerMessageKind.Interested : PeerMessageKind.NotInterested), now);
+        }
+    }
+
+    /// <summary>Tops up the peer's requests when at least a batch is free.</summary>
+    public void RequestMore(PeerSession session, TimeSpan now)
+    {
+        if (session.PeerChoking || !session.AmInterested || session.IsClosed)
+        {
+            return;
+        }
+
+        // Requests go out in batches of a quarter of the queue, not one per block received: the
+        // sender then gets several in one segment and answers them with one write, and both sides
+        // wake once per batch instead of once per block.
+        int depth = QueueDepth(session);
+        int room = depth - session.Outstanding.Count;
+        if (room <= 0 || (room < Math.Max(1, depth / RequestBatchDivisor) && session.Outstanding.Count > 0))
+        {
+            return;
+        }
+
+        _scratch.Clear();
+        if (session.RemoteHave.AllSet)
+        {
+            (int seeds, int rank, int downloading) = SeedView();
+            _picker.Pick(session.RemoteHave, room, session.Outstanding, _scratch, seeds, (rank, downloading));
+        }
+        else
+        {
+            _picker.Pick(session.RemoteHave, room, session.Outstanding, _scratch);
+        }
+
+        foreach (BlockRequest request in _scratch)
+        {
+            session.Outstanding.Add(request);
+            session.Send(new OutgoingMessage(PeerMessageKind.Request, request.Piece, request.Begin, request.Length), now);
+        }
+    }
+
+    /// <summary>Gives back the peer's requests in flight (a choke, a departure) and asks the others for them.</summary>
+    public void ReleaseOutstanding(PeerSession session, TimeSpan now)
+    {
+        foreach (BlockRequest request in session.Outstanding)
+        {
+            _picker.ReleaseRequest(request);
+        }
+
+        session.Outstanding.Clear();
+        foreach (PeerSession other in _sessions)
+        {
+            if (other != session)
+            {
+                RequestMore(other, now);
+            }
+        }
+    }
+
+    /// <summary>A block arrived: endgame duplicates of it asked of other peers are cancelled.</summary>
+    public void CancelDuplicates(PeerSession receivedFrom, BlockRequest block, TimeSpan now)
+    {
+        foreach (PeerSession other in _sessions)
+        {
+            if (other != receivedFrom && other.Outstanding.Remove(block))
+            {
+                other.Unrequested.Withdrew(1);
+                other.Send(new OutgoingMessage(PeerMessageKind.Cancel, block.Piece, block.Begin, block.Length), now);
+                _picker.ReleaseRequest(block);
+                RequestMore(other, now);
+            }
+        }
+    }
+
+    private int QueueDepth(PeerSession session)
+    {
+        double blocks = session.DownloadRate * _settings.RequestQueueTime.TotalSeconds / _blockLength;
+        return (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+    }
+
+    /// <summary>
+    /// Connected peers holding every piece (pieces only they hold are the ones to ask a seed for),
+    /// and our stripe: our rank by peer id among the downloading peers we see (ourselves included),
+    /// and their count. In a swarm where everyone is connected to everyone, each peer computes the
+    /// same ranks.
+    /// </summary>
+    private (int Seeds, int Rank, int Downloading) SeedView()
+    {
+        int seeds = 0;
+        int rank = 0;
+        int downloading = 1;
+        foreach (PeerSession session in _sessions)
+        {
+            if (session.RemoteHave.AllSet)
+            {
+                seeds++;
+            }
+            else
+            {
+                downloading++;
+                if (session.PeerId.AsSpan().SequenceCompareTo(_peerId) < 0)
+                {
+                    rank++;
+                }
+            }
+        }
+
+        return (seeds, rank, downloading);
+    }
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Buffers;
+using System.Linq;
+using System.Net;
+using Murder.Core.MetaInfo;
+using Murder.Core.PeerWire;
+using Murder.Core.Swarm;
+using Murder.Core.Swarm.Engine;
+using Murder.Core.Swarm.Sessions;
+using Murder.Core.Tests.Tracker;
+using Xunit;
+
+namespace Murder.Core.Tests.Swarm.Engine;
+
+/// <summary>
+/// The engine on its own: a manual clock, links that record what it sends, and the in-memory
+/// transport. No sockets, no threads, no sleeps.
+/// </summary>
+public class SwarmEngineTests
+{
+    private const int Block = PeerWireLimits.BlockLength;
+
+    [Fact]
+    public void A_seeder_and_peers_complete_in_memory_with_identical_data_and_trade_among_themselves()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make((40 * 32 * 1024) + 777, 32 * 1024, seed: 21);
+        var swarm = new InMemorySwarm(torrent);
+        InMemorySwarm.Node seeder = swarm.Add(data, seed: 1);
+        InMemorySwarm.Node[] peers = Enumerable.Range(2, 4).Select(seed => swarm.Add(null, seed)).ToArray();
+        // Only the first peer knows the seeder; the others must get every piece by relay.
+        peers[0].Engine.AddPeers(new[] { seeder.EndPoint });
+        foreach (InMemorySwarm.Node peer in peers)
+        {
+            peer.Engine.AddPeers(peers.Select(other => other.EndPoint));
+        }
+
+        Assert.True(swarm.RunUntil(() => peers.All(peer => peer.Completed)), "the swarm did not complete");
+        Assert.All(peers, peer => Assert.True(peer.Store.Data.Span.SequenceEqual(data)));
+        Assert.All(peers.Skip(1), peer => Assert.True(peer.Engine.GetStatistics().BytesFromPeers > 0, "a peer without the seeder got nothing from peers"));
+        Assert.All(peers, peer => Assert.Equal(0, peer.Engine.GetStatistics().HashFailures));
+    }
+
+    [Fact]
+    public void Endgame_asks_a_second_peer_for_blocks_in_flight_and_cancels_the_duplicate_when_one_arrives()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 22);
+        var actions = new RecordingActions();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, new ManualTime(), new SwarmSettings { MinOutstandingRequests = 16, MaxOutstandingRequests = 16 });
+        var first = new RecordingLink();
+        PeerSession a = ConnectSeed(engine, torrent, first, 'a');
+        engine.Handle(a, Message(PeerMessageKind.Unchoke));
+        Assert.Equal(4, first.Sent.Count(message => message.Kind == PeerMessageKind.Request));
+
+        var second = new RecordingLink();
+        PeerSession b = ConnectSeed(engine, torrent, second, 'b');
+        engine.Handle(b, Message(PeerMessageKind.Unchoke));
+        // Every block is asked of the first peer already: the second gets the endgame duplicates.
+        OutgoingMessage[] duplicates = second.Sent.Where(message => message.Kind == PeerMessageKind.Request).ToArray();
+        Assert.NotEmpty(duplicates);
+
+        OutgoingMessage asked = duplicates[0];
+        engine.Handle(a, BlockMessage(data, torrent, asked.Index, asked.Begin));
+        Assert.Contains(second.Sent, message => message.Kind == PeerMessageKind.Cancel && message.Index == asked.Index && message.Begin == asked.Begin);
+        Assert.DoesNotContain(first.Sent, message => message.Kind == PeerMessageKind.Cancel);
+    }
+
+    [Fact]
+    public void A_silent_peer_is_dropped_after_the_idle_timeout_and_a_quiet_one_gets_keep_alives()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 23);
+        var time = new ManualTime();
+        var settings = new SwarmSettings { IdleTimeout = TimeSpan.FromSeconds(120), KeepAliveInterval = TimeSpan.FromSeconds(60) };
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, settings);
+        var link = new RecordingLink();
+        PeerSession session = ConnectSeed(engine, torrent, link, 's');
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        engine.Tick();
+        Assert.Contains(link.Sent, message => message.Kind == PeerMessageKind.KeepAlive);
+        Assert.False(link.Closed);
+
+        engine.Handle(session, Message(PeerMessageKind.KeepAlive)); // heard from at 61 s
+        time.Advance(TimeSpan.FromSeconds(100));
+        engine.Tick();
+        Assert.False(link.Closed, "dropped although it spoke 100 s ago");
+
+        time.Advance(TimeSpan.FromSeconds(21));
+        engine.Tick();
+        Assert.True(link.Closed, "a peer silent for 121 s was kept");
+        engine.Disconnected(session, null);
+        Assert.Empty(engine.Sessions);
+    }
+
+    [Fact]
+    public void A_peer_that_alone_sent_a_bad_piece_is_banned_and_refused_when_it_comes_back()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 24);
+        var actions = new RecordingActions();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, new ManualTime(), new SwarmSettings());
+        var link = new RecordingLink();
+        PeerSession liar = ConnectSeed(engine, torrent, link, 'l');
+        engine.Handle(liar, Message(PeerMessageKind.Unchoke));
+        OutgoingMessage[] requests = link.Sent.Where(message => message.Kind == PeerMessageKind.Request).ToArray();
+        foreach (OutgoingMessage request in requests.Where(request => request.Index == requests[0].Index))
+        {
+            engine.Handle(liar, BlockMessage(data, torrent, request.Index, request.Begin));
+        }
+
+        PieceProgress piece = Assert.Single(actions.Checks);
+        engine.PieceChecked(piece, valid: false); // as if its hash did not match
+
+        Assert.True(link.Closed, "the liar was not dropped");
+        Assert.Equal(1, engine.GetStatistics().PeersBanned);
+        Assert.Equal(1, engine.GetStatistics().HashFailures);
+        engine.Disconnected(liar, null);
+        Assert.Null(engine.Connected(new RecordingLink(), new IPEndPoint(IPAddress.Loopback, 40_001), Id('l'), null));
+    }
+
+    [Fact]
+    public void Peers_are_dialled_at_once_and_a_failed_dial_waits_for_its_backoff()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 25);
+        var actions = new RecordingActions();
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, time, new SwarmSettings());
+        var peer = new IPEndPoint(IPAddress.Parse("198.18.0.9"), 6881);
+        engine.AddPeers(new[] { peer, new IPEndPoint(IPAddress.Parse("198.18.0.10"), 0) });
+        Assert.Equal(new[] { peer }, actions.Dials);
+
+        engine.DialFailed(peer);
+        engine.Tick();
+        Assert.Single(actions.Dials);
+        time.Advance(TimeSpan.FromMilliseconds(1100));
+        engine.Tick();
+        Assert.Equal(2, actions.Dials.Count);
+    }
+
+    [Fact]
+    public void A_choke_gives_the_requests_back_to_the_picker_for_another_peer()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 26);
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), new ManualTime(), new SwarmSettings());
+        var first = new RecordingLink();
+        PeerSession a = ConnectSeed(engine, torrent, first, 'a');
+        var second = new RecordingLink();
+        PeerSession b = ConnectSeed(engine, torrent, second, 'b');
+        engine.Handle(a, Message(PeerMessageKind.Unchoke));
+        int asked = first.Sent.Count(message => message.Kind == PeerMessageKind.Request);
+        Assert.Equal(4, asked);
+
+        engine.Handle(b, Message(PeerMessageKind.Unchoke));
+        engine.Handle(a, Message(PeerMessageKind.Choke));
+        // Not endgame duplicates: after the choke the blocks are nobody's, and b asks for all of them.
+        Assert.Equal(4, second.Sent.Count(message => message.Kind == PeerMessageKind.Request));
+        Assert.Empty(a.Outstanding);
+    }
+
+    private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
+        new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
+
+    private static byte[] Id(char letter) => Enumerable.Repeat((byte)letter, 20).ToArray();
+
+    private static PeerSession ConnectSeed(SwarmEngine engine, TorrentMetaInfo torrent, RecordingLink link, char id)
+    {
+        PeerSession session = engine.Connected(link, new IPEndPoint(IPAddress.Parse("198.18.0.2"), 40_000 + id), Id(id), null)!;
+        Assert.NotNull(session);
+        var all = new Bitfield(torrent.PieceCount);
+        all.SetAll();
+        engine.Handle(session, new OutgoingMessage(PeerMessageKind.Bitfield, Payload: all.ToBytes()).Received(ReadOnlySequence<byte>.Empty));
+        Assert.True(session.AmInterested);
+        return session;
+    }
+
+    private static PeerMessage Message(PeerMessageKind kind) => new OutgoingMessage(kind).Received(ReadOnlySequence<byte>.Empty);
+
+    private static PeerMessage BlockMessage(byte[] data, TorrentMetaInfo torrent, int piece, int begin) =>
+        new OutgoingMessage(PeerMessageKind.Piece, piece, begin, Block).Received(new ReadOnlySequence<byte>(data, (piece * torrent.PieceLength) + begin, Block));
+}
