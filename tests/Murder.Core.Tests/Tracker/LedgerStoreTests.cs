@@ -108,6 +108,40 @@ public sealed class LedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public void FilesWithAValidChecksumButBadContent_AreRefusedCleanly()
+    {
+        // Every byte of a small ledger changed in turn, the checksum made valid again: reading either
+        // gives a ledger or a FormatException, never another exception (an attacker who can write the
+        // state directory can forge the checksum, but not crash the tracker).
+        (DeployLedgerRegistry ledgers, LedgerStore store, _) = Open();
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(1), "web1", LedgerStage.Downloading, downloaded: 40, left: 60);
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(1), "web2", LedgerStage.Failed, errorId: "DiskFull", message: "full");
+        store.SaveChanged();
+        byte[] good = File.ReadAllBytes(store.PathOf(DeployLedgerTests.Hash(1)));
+        int refused = 0;
+        for (int position = 8; position < good.Length - 32; position++)
+        {
+            foreach (byte value in new byte[] { 0x00, 0xFF, 0x80, (byte)(good[position] + 1) })
+            {
+                byte[] bad = (byte[])good.Clone();
+                bad[position] = value;
+                System.Security.Cryptography.SHA256.HashData(bad.AsSpan(0, bad.Length - 32), bad.AsSpan(bad.Length - 32));
+                try
+                {
+                    LedgerFile.Read(bad, 100);
+                }
+                catch (FormatException)
+                {
+                    refused++;
+                }
+            }
+        }
+
+        Assert.True(refused > 0);
+        Assert.Throws<FormatException>(() => LedgerFile.Read(good, maxHosts: 1));
+    }
+
+    [Fact]
     public void EvictedDeploys_LeaveTheDisk()
     {
         (DeployLedgerRegistry ledgers, LedgerStore store, _) = Open(new TrackerOptions { MaxDeploys = 1 });
