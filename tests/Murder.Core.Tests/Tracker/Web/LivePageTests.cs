@@ -84,4 +84,13 @@ public sealed class LivePageTests
         // The name in the URLs the tracker hands out when it listens on every address (TrackerProcess), fully qualified or not.
         Assert.StartsWith("HTTP/1.1 200", Get(client, target, host: System.Net.Dns.GetHostName() + ":8998").Head, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("http://tracker1:8998/announce", "http://tracker1:8998/")]
+    [InlineData("http://10.1.2.3:8998/announce?murder_key=00ff", "http://10.1.2.3:8998/")]
+    [InlineData("http://[::1]:8998/announce", "http://[::1]:8998/")]
+    [InlineData("http://Tracker.Corp.Example/announce", "http://tracker.corp.example/")]
+    [InlineData("not a url", "")]
+    public void PageUrl_IsTheTrackersRoot(string announceUrl, string pageUrl) =>
+        Assert.Equal(pageUrl, TrackerProcess.PageUrlFor(announceUrl));
 }
