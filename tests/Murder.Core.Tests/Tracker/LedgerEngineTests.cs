@@ -184,7 +184,7 @@ public sealed class LedgerEngineTests : IDisposable
     [Fact]
     public void UnregisteredTorrent_IsRefusedUnlessTheTrackerIsOpen()
     {
-        Assert.Equal("unregistered torrent", _client.Report(TrackerTestData.Other, "a", "starting"));
+        Assert.Equal(TrackerRefusal.Unregistered, _client.Report(TrackerTestData.Other, "a", "starting"));
         Assert.Equal(404, _client.Get($"/deploy?info_hash={TrackerTestData.Other.ToHex()}").Status);
         Assert.Equal(1, _client.Engine.Ledgers.Counters.RefusedUnregistered);
 
