@@ -163,7 +163,10 @@ function Remove-TestFleet {
         & ip link del $h.Veth 2>$null
     }
     & ip link del $Fleet.Bridge 2>$null
-    if ($Fleet.CreatedRunSshd) { Remove-Item -LiteralPath /run/sshd -Recurse -Force -ErrorAction Ignore }
+    # sshd of every fleet on this machine needs /run/sshd (privilege separation): a parallel run's
+    # hosts would reset every new connection if it went while they still run.
+    $others = @(& ip netns list 2>$null | Where-Object { $_ -like 'murder-*' })
+    if ($Fleet.CreatedRunSshd -and $others.Count -eq 0) { Remove-Item -LiteralPath /run/sshd -Recurse -Force -ErrorAction Ignore }
 }
 
 function New-TestFleetConfig {
