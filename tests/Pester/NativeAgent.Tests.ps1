@@ -65,20 +65,21 @@ Describe 'The native agent' -Tag Agent -Skip:([bool] $skipReason) {
     }
 
     It 'is the one MURDER_BACKGROUND_HOST=native asks for, and managed still forces the dll' {
-        $port = Get-FreeTcpPort
+        $ports = @(Get-FreeTcpPort)
+        do { $second = Get-FreeTcpPort } while ($second -eq $ports[0])
+        $ports += $second
         try {
             $env:MURDER_BACKGROUND_HOST = 'native'
-            $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Open
+            $tracker = Start-MurderTracker -Port $ports[0] -BindAddress 127.0.0.1 -Open
             Get-Executable $tracker.ProcessId | Should -Be $native
-            Stop-MurderTracker -Port $port
             $env:MURDER_BACKGROUND_HOST = 'managed'
-            $tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1 -Open
+            $tracker = Start-MurderTracker -Port $ports[1] -BindAddress 127.0.0.1 -Open
             Get-Executable $tracker.ProcessId | Should -Not -Be $native
             ((Get-Content -LiteralPath "/proc/$($tracker.ProcessId)/cmdline" -Raw) -split "`0") | Should -Contain (Join-Path (Split-Path $native -Parent) '../Murder.Agent.dll' | Resolve-Path).Path
         }
         finally {
             $env:MURDER_BACKGROUND_HOST = $null
-            Stop-MurderTracker -Port $port -WarningAction SilentlyContinue
+            foreach ($port in $ports) { Stop-MurderTracker -Port $port -WarningAction SilentlyContinue }
         }
     }
 

@@ -57,8 +57,8 @@ public static class RemoteCommandLine
     /// RemoteMurderPath; its shell is cmd.exe or PowerShell) gets `DOTNET AGENT ARGUMENTS`, as
     /// always. Any other host gets a POSIX sh script (in single quotes, so any login shell passes it
     /// on unchanged) that runs the native agent beside the dll, bin/linux-x64/murder-agent, where
-    /// `uname -sm` says Linux x86_64 and that file is executable, and `DOTNET AGENT` otherwise, with
-    /// the same ARGUMENTS; the paths are double-quoted there (no allowed character is special inside
+    /// `uname -sm` says Linux x86_64 and that file is executable, and `DOTNET AGENT` otherwise, or
+    /// when the loader refuses the native one (exit 127: glibc older than 2.34), with the same ARGUMENTS; the paths are double-quoted there (no allowed character is special inside
     /// double quotes). Where neither starts, the agent never answers and the caller falls back to PowerShell.
     /// </summary>
     private static string AgentLauncher(string dotnetPath, string agentPath, string arguments)
@@ -71,8 +71,8 @@ public static class RemoteCommandLine
         }
 
         string native = "\"" + agentPath[..(agentPath.LastIndexOf('/') + 1)] + NativeAgentRelativePath + "\"";
-        string script = "if [ \"$(uname -sm)\" = \"Linux x86_64\" ] && [ -x " + native + " ]; then exec " + native + " \"$@\"; " +
-            "else exec \"" + dotnetPath + "\" \"" + agentPath + "\" \"$@\"; fi";
+        string script = "if [ \"$(uname -sm)\" = \"Linux x86_64\" ] && [ -x " + native + " ]; then " + native + " \"$@\"; s=$?; [ $s -eq 127 ] || exit $s; fi; " +
+            "exec \"" + dotnetPath + "\" \"" + agentPath + "\" \"$@\"";
         return "sh -c '" + script + "' murder-agent " + arguments;
     }
 

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO;
 using System.Runtime.InteropServices;
 
@@ -7,7 +9,8 @@ namespace Murder.Core.Hosting;
 /// <summary>
 /// Chooses the agent a background process runs in, from the module's bin folder: on Linux x64 the
 /// native agent (bin/linux-x64/murder-agent: no .NET runtime, milliseconds and a few MB to start),
-/// elsewhere, or when that file is missing or not executable, Murder.Agent.dll on a dotnet host
+/// elsewhere, or when that file is missing, not executable or cannot run here (glibc older than
+/// 2.34), Murder.Agent.dll on a dotnet host
 /// with a .NET 8+ runtime; with neither, null (the caller uses pwsh). MURDER_BACKGROUND_HOST
 /// overrides the choice: <c>native</c> or <c>managed</c> only that agent, <c>agent</c> either
 /// (native first), <c>pwsh</c> no agent; a forced agent that cannot run is an error.
@@ -16,6 +19,8 @@ public static class AgentLocator
 {
     /// <summary>The environment variable that forces the background host.</summary>
     public const string HostVariable = "MURDER_BACKGROUND_HOST";
+
+    private static readonly ConcurrentDictionary<string, bool> Runs = new(StringComparer.Ordinal);
 
     /// <summary>The folder of the native agent for this machine (linux-x64), or null where there is none.</summary>
     public static string? NativeRuntimeIdentifier() =>
@@ -84,11 +89,40 @@ public static class AgentLocator
         {
             // A module copied without its modes (a zip, some uploads) has a plain file here: use dotnet then.
             const UnixFileMode AnyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-            return File.Exists(path) && (File.GetUnixFileMode(path) & AnyExecute) != 0 ? path : null;
+            return File.Exists(path) && (File.GetUnixFileMode(path) & AnyExecute) != 0 && Runs.GetOrAdd(path, CanRun) ? path : null;
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the native agent starts here at all, asked once per process: it needs glibc 2.34 or
+    /// later (it is linked on Debian 12), so on an older system the loader refuses it (exit 127), as
+    /// it does on a file system mounted noexec (the start fails). Run without arguments, the agent
+    /// only prints its usage.
+    /// </summary>
+    private static bool CanRun(string path)
+    {
+        var start = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        try
+        {
+            using Process probe = Process.Start(start)!;
+            probe.StandardInput.Close();
+            _ = probe.StandardOutput.ReadToEndAsync();
+            _ = probe.StandardError.ReadToEndAsync();
+            if (!probe.WaitForExit(10_000))
+            {
+                probe.Kill();
+                return false;
+            }
+
+            return probe.ExitCode is not (126 or 127);
+        }
+        catch (Exception error) when (error is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -60,6 +60,20 @@ public sealed class AgentLocatorTests : IDisposable
     }
 
     [SkippableFact]
+    public void A_native_agent_this_system_cannot_load_gives_way_to_the_managed_one()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "the native agent is chosen by its Unix execute bit, which Windows has not");
+        // What the loader does with an executable that needs a newer glibc: exit 127 before main.
+        string native = _bin.WriteFile("linux-x64/" + AgentHost.NativeFileName, "#!/bin/sh\nexit 127\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(native, (UnixFileMode)0b111_101_101);
+        }
+
+        Assert.Equal(AgentHost.Managed(Dotnet, Path.Combine(_bin.Path, AgentHost.AssemblyFileName)), AgentLocator.Find(_bin.Path, null, "linux-x64", () => Dotnet));
+    }
+
+    [SkippableFact]
     public void Pwsh_means_no_agent_and_a_forced_agent_that_cannot_run_is_an_error()
     {
         Skip.If(OperatingSystem.IsWindows(), "the native agent is chosen by its Unix execute bit, which Windows has not");
