@@ -163,7 +163,8 @@ function Remove-TestFleet {
         & ip link del $h.Veth 2>$null
     }
     & ip link del $Fleet.Bridge 2>$null
-    if ($Fleet.CreatedRunSshd) { Remove-Item -LiteralPath /run/sshd -Recurse -Force -ErrorAction Ignore }
+    # /run/sshd (sshd's privilege-separation directory, empty) stays: another test fleet on this
+    # machine may be running, and every new SSH connection to its hosts would be reset without it.
 }
 
 function New-TestFleetConfig {
