@@ -1,6 +1,6 @@
 # The benchmark's Murder deploy as a fleet runs it: one control session runs Invoke-MurderPeer
-# -ComputerName against every peer host over SSH (each host's agent does the work; no PowerShell
-# starts on the peers). Writes the moment the command began (start.json beside this script's
+# -ComputerName against every peer host over SSH (each host's agent is started detached and does the
+# work; no PowerShell starts on the peers; the results come from the tracker's deploy ledger). Writes the moment the command began (start.json beside this script's
 # result directory) and, as each host finishes, that host's result.json with the times the
 # benchmark needs (Unix seconds).
 param(
@@ -28,20 +28,21 @@ $start = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
 Invoke-MurderPeer -ConfigPath $ConfigPath -ComputerName @($byAddress.Keys) -Tag Bench -DestinationPath '/srv/releases' -TempPath '/srv/tmp' `
     -TorrentPath $TorrentPath -SeedSeconds $SeedSeconds -Confirm:$false -ErrorAction Continue | ForEach-Object {
     $name = $byAddress[$_.ComputerName]
-    $verified = Unix $_.VerifiedAtUtc
+    # The results come from the tracker's deploy ledger: the host's first report (its agent running)
+    # and its report of the release in place (seeding), which is after extraction. The ledger carries
+    # no first-piece time nor byte counts; those figures stay empty for this engine.
     [ordered]@{
         engine        = 'murder'
         role          = 'peer'
         status        = "$($_.Status)"
         error         = $_.Error
-        # The host's swarm began DownloadDuration before the last piece was verified.
-        startedAt     = if ($null -ne $verified) { $verified - $_.DownloadDuration.TotalSeconds } else { $null }
-        firstPieceAt  = Unix $_.FirstPieceAtUtc
-        verifiedAt    = $verified
-        received      = $_.BytesReceived
-        wasted        = $_.BytesWasted
-        fromSeeders   = $_.BytesFromSeeders
-        fromPeers     = $_.BytesFromPeers
+        startedAt     = Unix $_.FirstReportUtc
+        firstPieceAt  = $null
+        verifiedAt    = Unix $_.LastReportUtc
+        received      = $null
+        wasted        = $null
+        fromSeeders   = $null
+        fromPeers     = $null
         hostSeconds   = $_.Duration.TotalSeconds
     } | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $directories[$name] 'result.json')
 }

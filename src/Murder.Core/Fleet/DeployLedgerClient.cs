@@ -23,6 +23,7 @@ public sealed class DeployLedgerClient : IDisposable
     private const int MaxAnswerBytes = 64 * 1024 * 1024;
     private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
     private readonly HttpClient _http;
+    private string? _hostHeader;
 
     /// <summary>A client of the ledger at <paramref name="deployUrl"/> (http://HOST:PORT/deploy).</summary>
     public DeployLedgerClient(Uri deployUrl, TimeSpan? timeout = null)
@@ -100,7 +101,13 @@ public sealed class DeployLedgerClient : IDisposable
         string tracker = DeployUrl.GetLeftPart(UriPartial.Authority);
         try
         {
-            using HttpResponseMessage response = await _http.GetAsync(url, cancellation).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (await HostHeaderAsync(cancellation).ConfigureAwait(false) is string host)
+            {
+                request.Headers.Host = host;
+            }
+
+            using HttpResponseMessage response = await _http.SendAsync(request, cancellation).ConfigureAwait(false);
             byte[] body = await response.Content.ReadAsByteArrayAsync(cancellation).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.OK)
             {
@@ -124,6 +131,37 @@ public sealed class DeployLedgerClient : IDisposable
         {
             throw Unreachable(tracker, error.Message, error);
         }
+    }
+
+    /// <summary>
+    /// The Host header for a tracker named by DNS: the address the name resolves to. The tracker
+    /// serves its ledger only under an IP address, localhost or its own machine name (its guard
+    /// against DNS rebinding, which a browser needs and this client does not), so a fleet's
+    /// TrackerHost such as tracker01.example.com would be refused. Null keeps the URL's own.
+    /// </summary>
+    private async Task<string?> HostHeaderAsync(CancellationToken cancellation)
+    {
+        if (_hostHeader is not null || DeployUrl.HostNameType != UriHostNameType.Dns || DeployUrl.IsLoopback)
+        {
+            return _hostHeader;
+        }
+
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(DeployUrl.DnsSafeHost, cancellation).ConfigureAwait(false);
+            if (addresses.Length > 0)
+            {
+                IPAddress address = Array.Find(addresses, a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses[0];
+                string text = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
+                _hostHeader = text + ":" + DeployUrl.Port.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // The request itself will say the name does not resolve.
+        }
+
+        return _hostHeader;
     }
 
     private static string? FailureReason(byte[] body)

@@ -30,6 +30,7 @@ public sealed record SshSettings
     /// <summary>How long starting a host's peer may take, connection included, before that host fails.</summary>
     public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    private readonly object _knownHostsGate = new();
     private (string Path, KnownHosts Hosts)? _knownHosts;
 
     /// <summary>
@@ -38,7 +39,7 @@ public sealed record SshSettings
     /// </summary>
     public KnownHosts LoadKnownHosts()
     {
-        lock (KeyPaths)
+        lock (_knownHostsGate)
         {
             if (_knownHosts is not { } cached || cached.Path != KnownHostsPath)
             {

@@ -77,3 +77,49 @@ public sealed class DeployLedgerJsonTests
         Assert.Equal("InvalidTracker", Assert.Throws<MurderException>(() => DeployLedgerClient.ForTracker("tracker01")).ErrorId);
     }
 }
+
+public sealed class DeployLedgerClientTests
+{
+    [Fact]
+    public async System.Threading.Tasks.Task A_tracker_named_by_dns_is_asked_under_its_address()
+    {
+        // The tracker serves its ledger only under an IP literal, localhost or its machine name.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        string? hostHeader = null;
+        System.Threading.Tasks.Task server = System.Threading.Tasks.Task.Run(async () =>
+        {
+            using System.Net.Sockets.TcpClient client = await listener.AcceptTcpClientAsync();
+            using System.Net.Sockets.NetworkStream stream = client.GetStream();
+            var reader = new System.IO.StreamReader(stream, Encoding.ASCII);
+            while (await reader.ReadLineAsync() is string line && line.Length > 0)
+            {
+                if (line.StartsWith("Host:", StringComparison.OrdinalIgnoreCase))
+                {
+                    hostHeader = line[5..].Trim();
+                }
+            }
+
+            const string Body = """{"nowUtc":"2026-12-03T15:04:05Z","deploys":[]}""";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}"));
+        });
+
+        // A DNS name of this machine's loopback: its own name where that resolves there, else "localhost.".
+        System.Net.IPAddress[] resolved;
+        try
+        {
+            resolved = await System.Net.Dns.GetHostAddressesAsync(Environment.MachineName);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            resolved = Array.Empty<System.Net.IPAddress>();
+        }
+
+        string name = Array.Exists(resolved, a => a.Equals(System.Net.IPAddress.Loopback)) ? Environment.MachineName : "localhost.";
+        using var ledger = new DeployLedgerClient(new Uri($"http://{name}:{port}/deploy"));
+        Assert.Empty((await ledger.ListAsync(System.Threading.CancellationToken.None)).Deploys);
+        await server;
+        Assert.Equal($"127.0.0.1:{port}", hostHeader);
+    }
+}
