@@ -192,12 +192,22 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
             # It keeps seeding after the SSH command returned, as a lingering peer Stop-MurderPeering finds.
             @(Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[1].Srv 'state/processes') -Filter 'peer-Agent1*').Count | Should -Be 1
 
+            # No dotnet there: the same command runs in PowerShell.
+            $noDotnet = New-TestFleetConfig -Fleet $fleet -Peers $h[2] -Path (Join-Path $work 'nodotnet.psd1') -RemoteDotnetPath '/nonexistent/dotnet'
+            $fallback = Invoke-MurderPeer -ConfigPath $noDotnet -ComputerName $h[2] @peerArguments
+            $fallback.Status | Should -Be 'Succeeded'
+            $fallback.Bytes | Should -Be $made.Size
+            Assert-Release -Indexes 2 -Tag Agent1
+
             # The agent's errors come back with their ErrorId, as errors of the host: another release
             # with the same tag at a non-empty target is refused before anything is downloaded.
             New-SampleTree -Path (Join-Path $fleet.Hosts[0].Srv 'other-release') -BinaryBytes 100KB
             $other = New-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -Path '/srv/other-release' -Tracker "$($h[0]):8997" -OutputDirectory '/srv/agent-other'
             $otherSaved = Save-MurderTorrent -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -TempPath '/srv/agent-other' -OutputDirectory (New-Item -ItemType Directory (Join-Path $work 'other') -Force)
             $other.InfoHash | Should -Not -Be $made.InfoHash
+            # Only a seeded release is handed out (a torrent nobody seeds is TorrentNotSeeded before any host starts).
+            Stop-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -WarningAction SilentlyContinue
+            $null = Start-MurderSeeding -ConfigPath $config -ComputerName $h[0] -Tag Agent1 -TorrentPath '/srv/agent-other/Agent1.tgz.torrent' -ArtifactPath '/srv/agent-other/Agent1.tgz'
             $refused = @(Invoke-MurderPeer -ConfigPath $noPwsh -ComputerName $h[1] @peerArguments -TorrentPath $otherSaved.FullName -HostLostSeconds 30 -ErrorVariable failures -ErrorAction SilentlyContinue)
             $refused.Count | Should -Be 1
             $refused[0].Status | Should -Be 'Failed'
@@ -205,13 +215,6 @@ Describe 'Murder on a fleet of test hosts' -Tag Fleet -Skip:([bool] $skipReason)
             $failures[0].FullyQualifiedErrorId | Should -BeLike 'DestinationNotEmpty*'
             $failures[0].TargetObject | Should -Be $h[1]
             "$($failures[0])" | Should -BeLike "$($h[1]): *"
-
-            # No dotnet there: the same command runs in PowerShell.
-            $noDotnet = New-TestFleetConfig -Fleet $fleet -Peers $h[2] -Path (Join-Path $work 'nodotnet.psd1') -RemoteDotnetPath '/nonexistent/dotnet'
-            $fallback = Invoke-MurderPeer -ConfigPath $noDotnet -ComputerName $h[2] @peerArguments
-            $fallback.Status | Should -Be 'Succeeded'
-            $fallback.Bytes | Should -Be $made.Size
-            Assert-Release -Indexes 2 -Tag Agent1
         }
         finally {
             Stop-MurderPeering -ConfigPath $config -ComputerName $h[1], $h[2] -Tag Agent1 -WarningAction SilentlyContinue
