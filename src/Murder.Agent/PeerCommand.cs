@@ -17,7 +17,8 @@ namespace Murder.Agent;
 /// writes progress and the result to the status file that cmdlet polls and follows that cmdlet
 /// (if it ends, the run stops and keeps what was downloaded). Started over SSH it follows nobody:
 /// the control machine reads the ledger. Once the artifact is verified, the same process and port
-/// keep seeding for SeedSeconds as a lingering peer, then report done.
+/// keep seeding for SeedSeconds as a lingering peer (with UntilHostsDone, until the deploy ledger
+/// shows that many hosts done, SeedSeconds at most), then report done.
 /// </summary>
 internal static class PeerCommand
 {
@@ -39,6 +40,8 @@ internal static class PeerCommand
             StallTimeout = TimeSpan.FromSeconds(arguments.GetInt("StallTimeoutSeconds", 300)),
             Swarm = new SwarmSettings { ListenPort = arguments.GetInt("Port") },
             ReportHost = arguments.Get("ReportHost"),
+            UntilHostsDone = arguments.GetInt("UntilHostsDone"),
+            RemoveTempFiles = arguments.GetBool("RemoveTempFiles"),
         };
 
         using (Process self = Process.GetCurrentProcess())
@@ -77,7 +80,14 @@ internal static class PeerCommand
             log(result.AlreadyDeployed
                 ? $"'{request.Tag}' (the same release) is already in {result.Destination}; nothing was downloaded."
                 : $"'{request.Tag}' is in {result.Destination} ({result.Bytes:N0} bytes in {result.Duration.TotalSeconds:0.0} s).");
-            if (lingering is not null)
+            if (lingering is not null && request.UntilHostsDone > 0)
+            {
+                log($"Seeding '{request.Tag}' on port {lingering.Record.Port} until the deploy ledger shows {request.UntilHostsDone} host(s) done, {seedSeconds} s at most.");
+                var policy = new LingerUntilDone(request.UntilHostsDone, TimeSpan.FromSeconds(seedSeconds), DateTime.UtcNow);
+                await LingerWatch.SeedAsync(lingering, torrent, policy, log, stopping).ConfigureAwait(false);
+                log($"Stopped seeding '{request.Tag}'.");
+            }
+            else if (lingering is not null)
             {
                 log($"Seeding '{request.Tag}' on port {lingering.Record.Port} for {seedSeconds} s.");
                 await lingering.RunAsync(stopping).ConfigureAwait(false);
@@ -115,6 +125,11 @@ internal static class PeerCommand
             if (lingering is not null)
             {
                 await lingering.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (request.RemoveTempFiles)
+            {
+                TempFiles.Remove([request.TorrentPath, PeerRun.ArtifactPath(request)], log);
             }
         }
     }
