@@ -94,6 +94,8 @@ internal static class PeerCommand
                 log($"Stopped seeding '{request.Tag}'.");
             }
 
+            // Stopped and cleaned before the last word: whoever reads `done` finds the host quiet.
+            lingering = await EndAsync(request, lingering, log).ConfigureAwait(false);
             if (reports is not null)
             {
                 await reports.FinishAsync(new DeployReport { Stage = DeployStage.Done, Downloaded = result.Bytes }).ConfigureAwait(false);
@@ -106,6 +108,7 @@ internal static class PeerCommand
             MurderException reported = error as MurderException
                 ?? new MurderException("PeerStopped", MurderErrorCategory.OperationStopped, $"The download of '{request.Tag}' was stopped; what was downloaded is kept and resumed on the next run.");
             await StopFollowingAsync(following, status, watcher, statusPath, PeerStatus.Failed(reported)).ConfigureAwait(false);
+            lingering = await EndAsync(request, lingering, log).ConfigureAwait(false);
             if (reports is not null)
             {
                 DeployReport now = progress.ToReport(torrent?.TotalLength ?? 0, lingering: false);
@@ -126,12 +129,23 @@ internal static class PeerCommand
             {
                 await lingering.DisposeAsync().ConfigureAwait(false);
             }
-
-            if (request.RemoveTempFiles)
-            {
-                TempFiles.Remove([request.TorrentPath, PeerRun.ArtifactPath(request)], log);
-            }
         }
+    }
+
+    /// <summary>Stops the lingering seeding and, when asked, removes the run's temporary files; returns null (nothing left to dispose).</summary>
+    private static async Task<SeedingHost?> EndAsync(PeerRunRequest request, SeedingHost? lingering, Action<string> log)
+    {
+        if (lingering is not null)
+        {
+            await lingering.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (request.RemoveTempFiles)
+        {
+            TempFiles.Remove([request.TorrentPath, PeerRun.ArtifactPath(request)], log);
+        }
+
+        return null;
     }
 
     private static TorrentMetaInfo? TryLoad(string torrentPath)

@@ -181,7 +181,7 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
             // Each peer lingers until the ledger shows every host of this deploy done (at most
             // PeerLingerSeconds) and removes its own temporary files: no sweep over the fleet.
             var peerParameters = Parameters(("Tag", tag), ("DestinationPath", destination), ("TempPath", temp), ("TorrentPath", remoteTorrent), ("UnsafePleaseDelete", UnsafePleaseDelete.IsPresent), ("SeedSeconds", PeerLingerSeconds), ("UntilHostsDone", peers.Count), ("RemoveTempFiles", true));
-            DeployToFleet(peers, new PeerDeployPlan
+            List<FleetPeerResult> results = DeployToFleet(peers, new PeerDeployPlan
             {
                 Tag = tag,
                 LocalTorrent = localTorrent,
@@ -191,6 +191,10 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
                 Destination = RemotePath.Combine(destination, tag),
                 HostLost = TimeSpan.FromSeconds(HostLostSeconds),
             }, $"Deploying '{tag}' to {peers.Count} host{(peers.Count == 1 ? string.Empty : "s")}");
+            if (results.Count > 0)
+            {
+                WaitForPeersToStop(trackerAddress, localTorrent, peers.Count);
+            }
         }
         finally
         {
@@ -202,6 +206,26 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
             }
 
             Directory.Delete(localDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Every host's result is in; the lingering peers notice within their poll interval, stop and
+    /// remove their files. Waiting for the ledger to show none still seeding (bounded: a host lost
+    /// while seeding never says done) means that when this command returns, the peers are quiet.
+    /// </summary>
+    private void WaitForPeersToStop(string trackerAddress, string localTorrent, int hosts)
+    {
+        string infoHash = Validate(() => TorrentLoader.Load(localTorrent)).InfoHash.ToHex();
+        TimeSpan poll = new LingerUntilDone(hosts, TimeSpan.Zero, DateTime.UtcNow).PollInterval;
+        TimeSpan bound = TimeSpan.FromSeconds(Math.Min(PeerLingerSeconds, (2 * poll.TotalSeconds) + 15));
+        using DeployLedgerClient ledger = Validate(() => DeployLedgerClient.ForTracker(trackerAddress));
+        bool quiet = RunWithProgress(
+            token => LingerWatch.WaitForNoneSeedingAsync(ledger, infoHash, bound, token).GetAwaiter().GetResult(),
+            () => new ProgressRecord(1, "Invoke-MurderDeploy", "Waiting for the peers to stop seeding"));
+        if (!quiet)
+        {
+            WriteVerbose($"Some peers still seed after {bound.TotalSeconds:0} s; each stops by itself within {PeerLingerSeconds} s of its download.");
         }
     }
 

@@ -141,6 +141,39 @@ public static class LingerWatch
         return cursor;
     }
 
+    /// <summary>
+    /// Waits until the ledger shows no host of the deploy still seeding (the lingering peers saw
+    /// every host done and ended), at most <paramref name="bound"/>; true when none is. One read a
+    /// second, counts only.
+    /// </summary>
+    public static async Task<bool> WaitForNoneSeedingAsync(DeployLedgerClient ledger, string infoHash, TimeSpan bound, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        DateTime until = DateTime.UtcNow + bound;
+        while (true)
+        {
+            try
+            {
+                DeployLedgerPage counts = await ledger.ReadAsync(infoHash, NoEntries, 1, cancellation).ConfigureAwait(false);
+                if (!counts.Deploy.Counts.TryGetValue(DeployStage.Seeding, out int seeding) || seeding == 0)
+                {
+                    return true;
+                }
+            }
+            catch (MurderException) when (!cancellation.IsCancellationRequested)
+            {
+                // The tracker away a moment: the bound still holds.
+            }
+
+            if (DateTime.UtcNow >= until)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
+        }
+    }
+
     private static async Task<LingerStop?> WaitForBoundAsync(LingerUntilDone policy, CancellationToken cancellation)
     {
         try

@@ -102,6 +102,13 @@ public sealed class SshHostExecutor : IHostExecutor
     // SSH.NET takes an infinite interval (-1 ms) for no keep-alive.
     private static TimeSpan KeepAlive(SshSettings settings) => settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval : Timeout.InfiniteTimeSpan;
 
+    private Task<bool> WithDeadlineAsync(string what, Func<CancellationToken, Task> operation, CancellationToken cancellationToken) =>
+        WithDeadlineAsync(what, async token =>
+        {
+            await operation(token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     /// <summary>Runs one remote operation under <see cref="SshSettings.OperationTimeout"/>: a host that stops answering fails alone (HostTimedOut) and never holds the run.</summary>
     private async Task<T> WithDeadlineAsync<T>(string what, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
@@ -205,11 +212,7 @@ public sealed class SshHostExecutor : IHostExecutor
 
     /// <inheritdoc/>
     public Task UploadFileAsync(string localPath, string remotePath, CancellationToken cancellationToken) =>
-        WithDeadlineAsync("uploading '" + remotePath + "'", async token =>
-        {
-            await UploadFileWithoutDeadlineAsync(localPath, remotePath, token).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+        WithDeadlineAsync("uploading '" + remotePath + "'", token => UploadFileWithoutDeadlineAsync(localPath, remotePath, token), cancellationToken);
 
     private async Task UploadFileWithoutDeadlineAsync(string localPath, string remotePath, CancellationToken cancellationToken)
     {
@@ -237,11 +240,7 @@ public sealed class SshHostExecutor : IHostExecutor
 
     /// <inheritdoc/>
     public Task DownloadFileAsync(string remotePath, string localPath, CancellationToken cancellationToken) =>
-        WithDeadlineAsync("downloading '" + remotePath + "'", async token =>
-        {
-            await DownloadFileWithoutDeadlineAsync(remotePath, localPath, token).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+        WithDeadlineAsync("downloading '" + remotePath + "'", token => DownloadFileWithoutDeadlineAsync(remotePath, localPath, token), cancellationToken);
 
     private async Task DownloadFileWithoutDeadlineAsync(string remotePath, string localPath, CancellationToken cancellationToken)
     {
