@@ -17,7 +17,8 @@ namespace Murder.Agent;
 /// writes progress and the result to the status file that cmdlet polls and follows that cmdlet
 /// (if it ends, the run stops and keeps what was downloaded). Started over SSH it follows nobody:
 /// the control machine reads the ledger. Once the artifact is verified, the same process and port
-/// keep seeding for SeedSeconds as a lingering peer, then report done.
+/// keep seeding for SeedSeconds as a lingering peer (with UntilHostsDone, until the deploy ledger
+/// shows that many hosts done, SeedSeconds at most), then report done.
 /// </summary>
 internal static class PeerCommand
 {
@@ -39,6 +40,8 @@ internal static class PeerCommand
             StallTimeout = TimeSpan.FromSeconds(arguments.GetInt("StallTimeoutSeconds", 300)),
             Swarm = new SwarmSettings { ListenPort = arguments.GetInt("Port") },
             ReportHost = arguments.Get("ReportHost"),
+            UntilHostsDone = arguments.GetInt("UntilHostsDone"),
+            RemoveTempFiles = arguments.GetBool("RemoveTempFiles"),
         };
 
         using (Process self = Process.GetCurrentProcess())
@@ -77,13 +80,22 @@ internal static class PeerCommand
             log(result.AlreadyDeployed
                 ? $"'{request.Tag}' (the same release) is already in {result.Destination}; nothing was downloaded."
                 : $"'{request.Tag}' is in {result.Destination} ({result.Bytes:N0} bytes in {result.Duration.TotalSeconds:0.0} s).");
-            if (lingering is not null)
+            if (lingering is not null && request.UntilHostsDone > 0)
+            {
+                log($"Seeding '{request.Tag}' on port {lingering.Record.Port} until the deploy ledger shows {request.UntilHostsDone} host(s) done, {seedSeconds} s at most.");
+                var policy = new LingerUntilDone(request.UntilHostsDone, TimeSpan.FromSeconds(seedSeconds), DateTime.UtcNow);
+                await LingerWatch.SeedAsync(lingering, torrent, policy, log, stopping).ConfigureAwait(false);
+                log($"Stopped seeding '{request.Tag}'.");
+            }
+            else if (lingering is not null)
             {
                 log($"Seeding '{request.Tag}' on port {lingering.Record.Port} for {seedSeconds} s.");
                 await lingering.RunAsync(stopping).ConfigureAwait(false);
                 log($"Stopped seeding '{request.Tag}'.");
             }
 
+            // Stopped and cleaned before the last word: whoever reads `done` finds the host quiet.
+            lingering = await EndAsync(request, lingering, log).ConfigureAwait(false);
             if (reports is not null)
             {
                 await reports.FinishAsync(new DeployReport { Stage = DeployStage.Done, Downloaded = result.Bytes }).ConfigureAwait(false);
@@ -96,6 +108,7 @@ internal static class PeerCommand
             MurderException reported = error as MurderException
                 ?? new MurderException("PeerStopped", MurderErrorCategory.OperationStopped, $"The download of '{request.Tag}' was stopped; what was downloaded is kept and resumed on the next run.");
             await StopFollowingAsync(following, status, watcher, statusPath, PeerStatus.Failed(reported)).ConfigureAwait(false);
+            lingering = await EndAsync(request, lingering, log).ConfigureAwait(false);
             if (reports is not null)
             {
                 DeployReport now = progress.ToReport(torrent?.TotalLength ?? 0, lingering: false);
@@ -117,6 +130,22 @@ internal static class PeerCommand
                 await lingering.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Stops the lingering seeding and, when asked, removes the run's temporary files; returns null (nothing left to dispose).</summary>
+    private static async Task<SeedingHost?> EndAsync(PeerRunRequest request, SeedingHost? lingering, Action<string> log)
+    {
+        if (lingering is not null)
+        {
+            await lingering.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (request.RemoveTempFiles)
+        {
+            TempFiles.Remove([request.TorrentPath, PeerRun.ArtifactPath(request)], log);
+        }
+
+        return null;
     }
 
     private static TorrentMetaInfo? TryLoad(string torrentPath)

@@ -117,6 +117,7 @@ public static class Program
             throw new MurderException("ArtifactNotFound", MurderErrorCategory.ObjectNotFound, $"The artifact '{artifactPath}' does not exist.") { TargetObject = artifactPath };
         }
 
+        int untilHostsDone = arguments.GetInt("UntilHostsDone");
         var request = new SeedingHostRequest
         {
             Kind = seedSeconds > 0 ? SeedingProcess.PeerKind : SeedingProcess.SeederKind,
@@ -132,8 +133,21 @@ public static class Program
         await using SeedingHost host = await SeedingHost.StartAsync(store, request, null, cancellation).ConfigureAwait(false);
         host.Diagnostic += Log;
         Log($"Seeding '{tag}' on port {host.Record.Port}{(host.StopsAtUtc is DateTime stops ? " until " + stops.ToString("u", CultureInfo.InvariantCulture) : string.Empty)}.");
-        await host.RunAsync(cancellation).ConfigureAwait(false);
+        if (untilHostsDone > 0)
+        {
+            await LingerWatch.SeedAsync(host, torrent, new LingerUntilDone(untilHostsDone, request.SeedFor ?? LingerUntilDone.DefaultSeederMaximum, DateTime.UtcNow), Log, cancellation, changesSinceStart: request.Kind == SeedingProcess.SeederKind).ConfigureAwait(false);
+        }
+        else
+        {
+            await host.RunAsync(cancellation).ConfigureAwait(false);
+        }
+
         Log($"Stopped seeding '{tag}'.");
+        if (arguments.GetBool("RemoveTempFiles"))
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            TempFiles.Remove([torrentPath, artifactPath], Log);
+        }
     }
 
     internal static void Log(string line) =>

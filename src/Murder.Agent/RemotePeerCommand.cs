@@ -26,11 +26,13 @@ internal static class RemotePeerCommand
 {
     public static int Run(BackgroundProcessStore store, string encoded, CancellationToken stopping)
     {
+        PeerRunRequest? request = null;
+        bool started = false;
         try
         {
             AgentArguments arguments = AgentArguments.Parse([RemoteCommandLine.AgentRemoteCommand, .. RemoteCommandLine.DecodeAgentArguments(encoded)]);
             int seedSeconds = InRange(arguments, "SeedSeconds", PeerRunRequest.DefaultSeedSeconds, 0, 86_400);
-            var request = new PeerRunRequest
+            request = new PeerRunRequest
             {
                 Tag = arguments.Require("Tag"),
                 TorrentPath = FullPath(arguments.Require("TorrentPath")),
@@ -41,6 +43,8 @@ internal static class RemotePeerCommand
                 StallTimeout = TimeSpan.FromSeconds(InRange(arguments, "StallTimeoutSeconds", PeerRunRequest.DefaultStallTimeoutSeconds, 5, 86_400)),
                 Swarm = new SwarmSettings { ListenPort = InRange(arguments, "Port", 0, 0, 65_535) },
                 ReportHost = arguments.Get("ReportHost"),
+                UntilHostsDone = InRange(arguments, "UntilHostsDone", 0, 0, 1_000_000),
+                RemoveTempFiles = arguments.GetBool("RemoveTempFiles"),
             };
             if (arguments.GetBool("TorrentFromInput"))
             {
@@ -51,6 +55,7 @@ internal static class RemotePeerCommand
             PeerRun.Prepare(request);
             AgentHost agent = AgentHost.ThisProcess();
             int processId = PeerLaunch.Start(store, agent, request, seedSeconds);
+            started = true;
             Send("STARTED", "{\"ProcessId\":" + processId.ToString(CultureInfo.InvariantCulture) + "}");
         }
         catch (MurderException error)
@@ -64,6 +69,12 @@ internal static class RemotePeerCommand
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or OverflowException or System.ComponentModel.Win32Exception)
         {
             SendError("RemoteCommandFailed", nameof(MurderErrorCategory.NotSpecified), error.Message);
+        }
+
+        if (!started && request is { RemoveTempFiles: true })
+        {
+            // No peer runs to remove the torrent just handed over.
+            TempFiles.Remove([request.TorrentPath], null);
         }
 
         Send("END", string.Empty);

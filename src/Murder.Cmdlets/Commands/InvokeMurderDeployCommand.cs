@@ -16,8 +16,9 @@ namespace Murder.Cmdlets.Commands;
 /// <summary>
 /// Invoke-MurderDeploy: the whole of Murder's Capistrano strategy in one command. On the seeder it
 /// packs the release and makes the torrent, makes sure the tracker runs and serves it, seeds,
-/// runs every peer, then stops peering and seeding, removes the temporary files, and reports one
-/// result per peer. -Retry deploys again to the peers that failed last time.
+/// runs every peer (each lingers until the deploy ledger shows every host done, then removes its own
+/// temporary files), then stops the seeder, removes the seeder's and tracker's temporary files, and
+/// reports one result per peer. -Retry deploys again to the peers that failed last time.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MurderDeploy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FleetPeerResult))]
@@ -55,6 +56,14 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
     [Parameter]
     [ValidateRange(5, 86_400)]
     public int HostLostSeconds { get; set; } = InvokeMurderPeerCommand.DefaultHostLostSeconds;
+
+    /// <summary>
+    /// The longest a peer keeps seeding after its download while it waits for the deploy ledger to
+    /// show every host of the deploy done (it stops as soon as it does).
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 86_400)]
+    public int PeerLingerSeconds { get; set; } = 600;
 
     /// <summary>Replace a non-empty DESTINATION/TAG on the peers.</summary>
     [Parameter]
@@ -163,14 +172,16 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
 
                     return await RunRemoteCmdletAsync(e, module, "Register-MurderTorrent", Parameters(("Path", remoteTorrent), ("Port", config.TrackerPort), ("Force", true)), t).ConfigureAwait(false);
                 })
-                && Step(seeder, "Starting to seed", Cmdlet("Start-MurderSeeding", ("Tag", tag), ("TorrentPath", remoteTorrent), ("ArtifactPath", remoteArtifact)));
+                && Step(seeder, "Starting to seed", Cmdlet("Start-MurderSeeding", ("Tag", tag), ("TorrentPath", remoteTorrent), ("ArtifactPath", remoteArtifact), ("UntilHostsDone", peers.Count), ("RemoveTempFiles", true)));
             if (!ready)
             {
                 return;
             }
 
-            var peerParameters = Parameters(("Tag", tag), ("DestinationPath", destination), ("TempPath", temp), ("TorrentPath", remoteTorrent), ("UnsafePleaseDelete", UnsafePleaseDelete.IsPresent));
-            DeployToFleet(peers, new PeerDeployPlan
+            // Each peer lingers until the ledger shows every host of this deploy done (at most
+            // PeerLingerSeconds) and removes its own temporary files: no sweep over the fleet.
+            var peerParameters = Parameters(("Tag", tag), ("DestinationPath", destination), ("TempPath", temp), ("TorrentPath", remoteTorrent), ("UnsafePleaseDelete", UnsafePleaseDelete.IsPresent), ("SeedSeconds", PeerLingerSeconds), ("UntilHostsDone", peers.Count), ("RemoveTempFiles", true));
+            List<FleetPeerResult> results = DeployToFleet(peers, new PeerDeployPlan
             {
                 Tag = tag,
                 LocalTorrent = localTorrent,
@@ -180,34 +191,52 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
                 Destination = RemotePath.Combine(destination, tag),
                 HostLost = TimeSpan.FromSeconds(HostLostSeconds),
             }, $"Deploying '{tag}' to {peers.Count} host{(peers.Count == 1 ? string.Empty : "s")}");
+            if (results.Count > 0)
+            {
+                WaitForPeersToStop(trackerAddress, localTorrent, peers.Count);
+            }
         }
         finally
         {
-            // Murder's stop_peering, stop_seeding and clean_temp_files, whatever happened above.
+            // Murder's stop_seeding and clean_temp_files, whatever happened above, on the seeder and
+            // tracker only: the peers stop seeding and remove their files themselves.
             if (!Cancellation.IsCancellationRequested)
             {
-                CleanUp(tag, peers, seeder, tracker, module, new[] { remoteTorrent, remoteArtifact, uploadDirectory });
+                CleanUp(tag, seeder, tracker, module, new[] { remoteTorrent, remoteArtifact, uploadDirectory });
             }
 
             Directory.Delete(localDirectory, recursive: true);
         }
     }
 
-    private void CleanUp(string tag, List<FleetTarget> peers, FleetTarget seeder, FleetTarget tracker, string module, string[] paths)
+    /// <summary>
+    /// Every host's result is in; the lingering peers notice within their poll interval, stop and
+    /// remove their files. Waiting for the ledger to show none still seeding (bounded: a host lost
+    /// while seeding never says done) means that when this command returns, the peers are quiet.
+    /// </summary>
+    private void WaitForPeersToStop(string trackerAddress, string localTorrent, int hosts)
     {
-        var tagOnly = Parameters(("Tag", tag));
-        RunFleet(peers.Select(peer => new FleetJob(peer, (e, a, t) => RunRemoteCmdletAsync(e, module, "Stop-MurderPeering", tagOnly, t))).ToList(), "Stopping the peers' seeding", WriteErrorsOnly);
-        RunFleet(new[] { new FleetJob(seeder, (e, a, t) => RunRemoteCmdletAsync(e, module, "Stop-MurderSeeding", tagOnly, t)) }, "Stopping the seeder", WriteErrorsOnly);
-        var everyHost = new List<FleetTarget>(peers);
-        foreach (FleetTarget role in new[] { seeder, tracker })
+        string infoHash = Validate(() => TorrentLoader.Load(localTorrent)).InfoHash.ToHex();
+        TimeSpan poll = new LingerUntilDone(hosts, TimeSpan.Zero, DateTime.UtcNow).PollInterval;
+        TimeSpan bound = TimeSpan.FromSeconds(Math.Min(PeerLingerSeconds, (2 * poll.TotalSeconds) + 15));
+        using DeployLedgerClient ledger = Validate(() => DeployLedgerClient.ForTracker(trackerAddress));
+        bool quiet = RunWithProgress(
+            token => LingerWatch.WaitForNoneSeedingAsync(ledger, infoHash, bound, token).GetAwaiter().GetResult(),
+            () => new ProgressRecord(1, "Invoke-MurderDeploy", "Waiting for the peers to stop seeding"));
+        if (!quiet)
         {
-            if (!everyHost.Any(h => h.ComputerName == role.ComputerName))
-            {
-                everyHost.Add(role);
-            }
+            WriteVerbose($"Some peers still seed after {bound.TotalSeconds:0} s; each stops by itself within {PeerLingerSeconds} s of its download.");
         }
+    }
 
-        RunFleet(everyHost.Select(host => new FleetJob(host, (e, a, t) => RunRemoteScriptAsync(e, console => RemoteScript.Wrap(CleanupScript.Body(paths), console), t))).ToList(), "Removing temporary files", WriteErrorsOnly);
+    private void CleanUp(string tag, FleetTarget seeder, FleetTarget tracker, string module, string[] paths)
+    {
+        // The seeder stops by itself once every host is done; stopped here as well, it does not
+        // linger for hosts that were never started or were lost.
+        var tagOnly = Parameters(("Tag", tag));
+        RunFleet(new[] { new FleetJob(seeder, (e, a, t) => RunRemoteCmdletAsync(e, module, "Stop-MurderSeeding", tagOnly, t)) }, "Stopping the seeder", WriteErrorsOnly);
+        FleetTarget[] roles = seeder.ComputerName == tracker.ComputerName ? new[] { seeder } : new[] { seeder, tracker };
+        RunFleet(roles.Select(host => new FleetJob(host, (e, a, t) => RunRemoteScriptAsync(e, console => RemoteScript.Wrap(CleanupScript.Body(paths), console), t))).ToList(), "Removing temporary files", WriteErrorsOnly);
     }
 
     /// <summary>

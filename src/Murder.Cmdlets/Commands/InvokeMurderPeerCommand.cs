@@ -54,6 +54,19 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
     [ValidateRange(0, 86_400)]
     public int SeedSeconds { get; set; } = PeerRunRequest.DefaultSeedSeconds;
 
+    /// <summary>
+    /// Keep seeding after the download only until the tracker's deploy ledger shows this many hosts
+    /// seeding, done or failed (the hosts of the deploy); -SeedSeconds is then the maximum. 0, the
+    /// default: seed for -SeedSeconds.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 1_000_000)]
+    public int UntilHostsDone { get; set; }
+
+    /// <summary>Remove the torrent and TAG.tgz from the temp directory once the peer (and its seeding) ends.</summary>
+    [Parameter]
+    public SwitchParameter RemoveTempFiles { get; set; }
+
     /// <summary>Give up when no data arrives for this many seconds.</summary>
     [Parameter]
     [ValidateRange(5, 86_400)]
@@ -101,6 +114,8 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             StallTimeout = TimeSpan.FromSeconds(StallTimeoutSeconds),
             Swarm = new SwarmSettings { ListenPort = Port },
             ReportHost = Environment.GetEnvironmentVariable(PeerRunRequest.ReportHostVariable),
+            UntilHostsDone = UntilHostsDone,
+            RemoveTempFiles = RemoveTempFiles,
         };
         TorrentMetaInfo torrent = Validate(() => PeerRun.Prepare(request));
         string target = NoTagDirectory ? request.DestinationPath : Path.Combine(request.DestinationPath, request.Tag);
@@ -242,6 +257,8 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             new("ArtifactPath", artifact),
             new("Port", port),
             new("SeedSeconds", SeedSeconds),
+            new("UntilHostsDone", UntilHostsDone),
+            new("RemoveTempFiles", RemoveTempFiles.IsPresent),
         };
         try
         {

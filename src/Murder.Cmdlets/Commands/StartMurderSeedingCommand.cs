@@ -59,6 +59,18 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
     [ValidateRange(0, 31_536_000)]
     public int SeedSeconds { get; set; }
 
+    /// <summary>
+    /// Stop once the tracker's deploy ledger shows this many hosts seeding, done or failed (0, the
+    /// default: no such check). -SeedSeconds is then the maximum; without it, 24 hours.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 1_000_000)]
+    public int UntilHostsDone { get; set; }
+
+    /// <summary>Remove the torrent and the artifact once seeding ends.</summary>
+    [Parameter]
+    public SwitchParameter RemoveTempFiles { get; set; }
+
     /// <summary>The most bytes per second to upload, all peers together; 0 (the default) for no limit.</summary>
     [Parameter]
     [ValidateRange(0, long.MaxValue)]
@@ -127,6 +139,8 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
             new(nameof(Port), port),
             new(nameof(SeedSeconds), SeedSeconds),
             new(nameof(MaxUploadRate), MaxUploadRate),
+            new(nameof(UntilHostsDone), UntilHostsDone),
+            new(nameof(RemoveTempFiles), RemoveTempFiles.IsPresent),
         };
         // Verifying reads the whole artifact: allow a minute plus 50 MB/s.
         TimeSpan timeout = TimeSpan.FromSeconds(60 + (torrent.TotalLength / 50_000_000));
@@ -208,7 +222,9 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
             var diagnostics = new ConcurrentQueue<string>();
             host.Diagnostic += diagnostics.Enqueue;
             WriteObject(host.Info);
-            Task running = host.RunAsync(Cancellation);
+            Task running = UntilHostsDone > 0
+                ? LingerWatch.SeedAsync(host, torrent, new LingerUntilDone(UntilHostsDone, request.SeedFor ?? LingerUntilDone.DefaultSeederMaximum, DateTime.UtcNow), diagnostics.Enqueue, Cancellation, changesSinceStart: kind == SeedingProcess.SeederKind)
+                : host.RunAsync(Cancellation);
             while (Task.WaitAny(new[] { running }, TimeSpan.FromMilliseconds(250)) < 0)
             {
                 Drain(diagnostics);
@@ -219,6 +235,10 @@ public sealed class StartMurderSeedingCommand : MurderFleetCmdlet
         finally
         {
             host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (RemoveTempFiles)
+            {
+                TempFiles.Remove([torrentPath, artifactPath], WriteLogLine);
+            }
         }
     }
 

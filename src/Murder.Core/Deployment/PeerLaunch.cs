@@ -28,6 +28,8 @@ public static class PeerLaunch
             new("SeedSeconds", seedSeconds),
             new("InvokedAtUtcTicks", invokedAtUtc.Ticks),
             new("ReportHost", request.ReportHost),
+            new("UntilHostsDone", request.UntilHostsDone),
+            new("RemoveTempFiles", request.RemoveTempFiles),
         };
     }
 

@@ -35,6 +35,15 @@ public sealed record PeerRunRequest
     /// <summary>The host's name in deploy reports (as the control machine named it); the machine name when null.</summary>
     public string? ReportHost { get; init; }
 
+    /// <summary>
+    /// When above 0, the lingering peer stops as soon as the deploy ledger shows this many hosts
+    /// seeding, done or failed (SeedSeconds is then the maximum linger, not a fixed time).
+    /// </summary>
+    public int UntilHostsDone { get; init; }
+
+    /// <summary>Remove the torrent and TAG.tgz from TempPath when the run ends (Invoke-MurderDeploy's clean-up, done by each host).</summary>
+    public bool RemoveTempFiles { get; init; }
+
     /// <summary>The environment variable a remote PowerShell passes <see cref="ReportHost"/> in.</summary>
     public const string ReportHostVariable = "MURDER_REPORT_HOST";
 

@@ -59,7 +59,7 @@ public sealed class SshHostExecutor : IHostExecutor
         var executor = new SshHostExecutor(host, settings, connection, known);
         try
         {
-            executor._client = new SshClient(connection);
+            executor._client = new SshClient(connection) { KeepAliveInterval = KeepAlive(settings) };
             await executor.OpenAsync(executor._client, cancellationToken).ConfigureAwait(false);
             return executor;
         }
@@ -96,8 +96,33 @@ public sealed class SshHostExecutor : IHostExecutor
     }
 
     /// <inheritdoc/>
-    public async Task<RemoteRunResult> RunScriptAsync(string script, Action<string> onLine, CancellationToken cancellationToken) =>
-        CheckPwsh(await RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, script), onLine, null, cancellationToken).ConfigureAwait(false));
+    public Task<RemoteRunResult> RunScriptAsync(string script, Action<string> onLine, CancellationToken cancellationToken) =>
+        WithDeadlineAsync("running a command", async token => CheckPwsh(await RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, script), onLine, null, token).ConfigureAwait(false)), cancellationToken);
+
+    // SSH.NET takes an infinite interval (-1 ms) for no keep-alive.
+    private static TimeSpan KeepAlive(SshSettings settings) => settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval : Timeout.InfiniteTimeSpan;
+
+    private Task<bool> WithDeadlineAsync(string what, Func<CancellationToken, Task> operation, CancellationToken cancellationToken) =>
+        WithDeadlineAsync(what, async token =>
+        {
+            await operation(token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Runs one remote operation under <see cref="SshSettings.OperationTimeout"/>: a host that stops answering fails alone (HostTimedOut) and never holds the run.</summary>
+    private async Task<T> WithDeadlineAsync<T>(string what, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_settings.OperationTimeout);
+        try
+        {
+            return await operation(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new MurderException("HostTimedOut", MurderErrorCategory.ConnectionError, $"{ComputerName}: {what} took longer than {_settings.OperationTimeout.TotalMinutes:0.#} min. Check the host (load, disk, network).", error) { TargetObject = ComputerName };
+        }
+    }
 
     /// <summary>
     /// Starts Invoke-MurderPeer on the host: the host's agent, run directly by its dotnet with the
@@ -138,7 +163,7 @@ public sealed class SshHostExecutor : IHostExecutor
         }
 
         await UploadFileAsync(localTorrent, remoteTorrentPath, cancellationToken).ConfigureAwait(false);
-        return CheckPwsh(await RunCommandLineAsync(RemoteCommandLine.Build(_settings.PwshPath, fallbackScript), onLine, null, cancellationToken).ConfigureAwait(false));
+        return await RunScriptAsync(fallbackScript, onLine, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<RemoteRunResult> RunCommandLineAsync(string commandLine, Action<string> onLine, byte[]? input, CancellationToken cancellationToken)
@@ -186,7 +211,10 @@ public sealed class SshHostExecutor : IHostExecutor
     }
 
     /// <inheritdoc/>
-    public async Task UploadFileAsync(string localPath, string remotePath, CancellationToken cancellationToken)
+    public Task UploadFileAsync(string localPath, string remotePath, CancellationToken cancellationToken) =>
+        WithDeadlineAsync("uploading '" + remotePath + "'", token => UploadFileWithoutDeadlineAsync(localPath, remotePath, token), cancellationToken);
+
+    private async Task UploadFileWithoutDeadlineAsync(string localPath, string remotePath, CancellationToken cancellationToken)
     {
         SftpClient sftp = await SftpAsync(cancellationToken).ConfigureAwait(false);
         string target = SftpPath(remotePath);
@@ -211,7 +239,10 @@ public sealed class SshHostExecutor : IHostExecutor
     }
 
     /// <inheritdoc/>
-    public async Task DownloadFileAsync(string remotePath, string localPath, CancellationToken cancellationToken)
+    public Task DownloadFileAsync(string remotePath, string localPath, CancellationToken cancellationToken) =>
+        WithDeadlineAsync("downloading '" + remotePath + "'", token => DownloadFileWithoutDeadlineAsync(remotePath, localPath, token), cancellationToken);
+
+    private async Task DownloadFileWithoutDeadlineAsync(string remotePath, string localPath, CancellationToken cancellationToken)
     {
         SftpClient sftp = await SftpAsync(cancellationToken).ConfigureAwait(false);
         string partial = localPath + ".part";
@@ -250,7 +281,7 @@ public sealed class SshHostExecutor : IHostExecutor
     {
         if (_sftp is null)
         {
-            var sftp = new SftpClient(_connection);
+            var sftp = new SftpClient(_connection) { KeepAliveInterval = KeepAlive(_settings) };
             try
             {
                 await OpenAsync(sftp, cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,15 @@ public sealed record SshSettings
     /// <summary>How long starting a host's peer may take, connection included, before that host fails.</summary>
     public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How often an idle connection sends an SSH keep-alive, so firewalls and NAT keep it and a
+    /// dead one is noticed by the transport; zero or negative for none.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The longest any other remote operation on one host (a command, an upload, a download) may take before that host fails with HostTimedOut.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromHours(1);
+
     private readonly object _knownHostsGate = new();
     private (string Path, KnownHosts Hosts)? _knownHosts;
 
