@@ -20,8 +20,8 @@
 param(
     [ValidateRange(1, 200)] [int[]] $Hosts = @(25, 50, 100),
     [ValidateRange(1, 1024)] [int] $ThrottleLimit = 16,
-    [ValidateRange(1, 1024)] [int] $ReleaseMiB = 8,
-    [ValidateRange(0.5, 1000)] [double] $RateMbit = 3,
+    [ValidateRange(1, 1024)] [int] $ReleaseMiB = 4,
+    [ValidateRange(0.5, 1000)] [double] $RateMbit = 0.5,
     [ValidateRange(1, 600)] [int] $SeedSeconds = 10,
     [string] $ResultPath
 )
