@@ -14,7 +14,7 @@
     issue 13: 100 hosts take at most 1.5 x the time of 25. Needs root, Linux namespaces and the built
     module (out/Murder). Timings on a shared machine are noisy: compare the rows of one run.
 .EXAMPLE
-    dotnet pwsh ./bench/fleet/Measure-FleetDeploy.ps1 -Hosts 25, 50, 100
+    dotnet pwsh -c "./bench/fleet/Measure-FleetDeploy.ps1 -Hosts 25, 50, 100 -ResultPath ./table.md"
 #>
 [CmdletBinding()]
 param(
