@@ -30,7 +30,14 @@ function Invoke-Checked {
 }
 
 function New-TestFleet {
-    param([Parameter(Mandatory)] [string] $WorkPath, [int] $Count = 5)
+    # -Count hosts, built in bulk so a rig of a hundred or more stays quick: one shell script makes
+    # every namespace, veth and tc cap (no PowerShell step per host), sshd starts without a shell of
+    # ours in between. -ShareHostKey gives every host one host key (one ssh-keygen), -RateMbit caps
+    # each host's link both ways with tc tbf (as bench/swarm does), -ModulePath puts a module on every
+    # host as hard links (no upload of the module to each host). SetupSeconds says what it took.
+    param([Parameter(Mandatory)] [string] $WorkPath, [int] $Count = 5, [switch] $ShareHostKey, [double] $RateMbit = 0, [int] $UncappedHosts = 0, [string] $ModulePath)
+    if ($Count -lt 1 -or $Count -gt 230) { throw "A test fleet has 1 to 230 hosts (one /24), not $Count." }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $id = [guid]::NewGuid().ToString('N').Substring(0, 5)
     # A /24 of 198.18.0.0/15 picked at random, so parallel runs do not collide.
     $subnet = "198.18.$(Get-Random -Minimum 1 -Maximum 255)"
@@ -38,47 +45,67 @@ function New-TestFleet {
         Id = $id; WorkPath = $WorkPath; Bridge = "mzb$id"; Subnet = $subnet; Hosts = [System.Collections.Generic.List[object]]::new()
         ClientKey = Join-Path $WorkPath 'client_ed25519'; OtherKey = Join-Path $WorkPath 'other_ed25519'
         KnownHosts = Join-Path $WorkPath 'known_hosts'; PwshWrapper = Join-Path $WorkPath 'pwsh.sh'
-        CreatedRunSshd = $false; Unreachable = "$subnet.250"
+        CreatedRunSshd = $false; Unreachable = "$subnet.250"; SetupSeconds = 0.0; SavedNeighbour = $null
     }
     try {
+        # The kernel's ARP table is one for every namespace: a swarm of N hosts holds about N x N
+        # entries, and past gc_thresh2/3 the kernel drops neighbours ('neighbor table overflow', then
+        # 'No route to host' to hosts that were reachable). Raised while the fleet lives, then restored.
+        $needed = [Math]::Max(1024, 2 * $Count * $Count)
+        $current = @(1, 2, 3 | ForEach-Object { [int](Get-Content -LiteralPath "/proc/sys/net/ipv4/neigh/default/gc_thresh$_" -ErrorAction Ignore) })
+        if ($current.Count -eq 3 -and $current[1] -gt 0 -and $current[1] -lt $needed) {
+            $fleet.SavedNeighbour = $current
+            Set-Content -LiteralPath /proc/sys/net/ipv4/neigh/default/gc_thresh3 -Value (2 * $needed)
+            Set-Content -LiteralPath /proc/sys/net/ipv4/neigh/default/gc_thresh2 -Value $needed
+        }
         if (-not (Test-Path -LiteralPath /run/sshd)) { $null = New-Item -ItemType Directory -Path /run/sshd; $fleet.CreatedRunSshd = $true }
         Invoke-Checked ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'murder-test-client', '-f', $fleet.ClientKey) | Out-Null
         Invoke-Checked ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'murder-test-other', '-f', $fleet.OtherKey) | Out-Null
+        $sharedKey = Join-Path $WorkPath 'ssh_host_ed25519_key'
+        if ($ShareHostKey) { Invoke-Checked ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'murder-test-host', '-f', $sharedKey) | Out-Null }
         # The remote pwsh: this same PowerShell (the local dotnet tool) started through dotnet.
         $dotnet = (Get-Command dotnet).Source
         Set-Content -LiteralPath $fleet.PwshWrapper -Value "#!/bin/sh`nexec '$dotnet' '$(Join-Path $PSHOME 'pwsh.dll')' `"`$@`"`n"
         & chmod 755 $fleet.PwshWrapper
 
-        Invoke-Checked ip @('link', 'add', $fleet.Bridge, 'type', 'bridge') | Out-Null
-        Invoke-Checked ip @('addr', 'add', "$subnet.1/24", 'dev', $fleet.Bridge) | Out-Null
-        Invoke-Checked ip @('link', 'set', $fleet.Bridge, 'up') | Out-Null
-        $known = [System.Collections.Generic.List[string]]::new()
+        $script = [System.Text.StringBuilder]::new("set -e`n")
+        $null = $script.AppendLine("ip link add $($fleet.Bridge) type bridge").AppendLine("ip addr add $subnet.1/24 dev $($fleet.Bridge)").AppendLine("ip link set $($fleet.Bridge) up")
+        # burst: at least rate/HZ and a few full-size frames (as bench/swarm/Measure-Swarm.ps1).
+        $tbf = if ($RateMbit -gt 0) { "tbf rate $([int]($RateMbit * 1000))kbit burst $([Math]::Max(64 * 1024, [int]($RateMbit * 1e6 / 8 / 250))) latency 50ms" }
+        $module = if ($ModulePath) { (Resolve-Path -LiteralPath $ModulePath).Path }
         foreach ($index in 1..$Count) {
-            $hostDir = New-Item -ItemType Directory -Path (Join-Path $WorkPath "host$index")
-            $srv = New-Item -ItemType Directory -Path (Join-Path $hostDir 'srv')
-            $null = New-Item -ItemType Directory -Path (Join-Path $srv 'tmp'), (Join-Path $srv 'state'), (Join-Path $srv 'releases')
+            $hostDir = Join-Path $WorkPath "host$index"
+            $srv = Join-Path $hostDir 'srv'
             $address = "$subnet.$(10 + $index)"
             $h = [pscustomobject]@{
-                Index = $index; Namespace = "murder-$id-$index"; Address = $address; Srv = $srv.FullName; Dir = $hostDir.FullName
-                Veth = "mz$id$($index)a"; HostKey = Join-Path $hostDir 'ssh_host_ed25519_key'; AuthorizedKeys = Join-Path $hostDir 'authorized_keys'
-                Process = $null; Log = Join-Path $hostDir 'sshd.log'
+                Index = $index; Namespace = "murder-$id-$index"; Address = $address; Srv = $srv; Dir = $hostDir
+                Veth = "mz$id$($index)a"; HostKey = if ($ShareHostKey) { $sharedKey } else { Join-Path $hostDir 'ssh_host_ed25519_key' }
+                AuthorizedKeys = Join-Path $hostDir 'authorized_keys'; Process = $null; Log = Join-Path $hostDir 'sshd.log'; Config = Join-Path $hostDir 'sshd_config'
             }
             $fleet.Hosts.Add($h)
-            Invoke-Checked ip @('netns', 'add', $h.Namespace) | Out-Null
-            Invoke-Checked ip @('link', 'add', $h.Veth, 'type', 'veth', 'peer', 'name', "mz$id$($index)b") | Out-Null
-            Invoke-Checked ip @('link', 'set', "mz$id$($index)b", 'netns', $h.Namespace) | Out-Null
-            Invoke-Checked ip @('link', 'set', $h.Veth, 'master', $fleet.Bridge) | Out-Null
-            Invoke-Checked ip @('link', 'set', $h.Veth, 'up') | Out-Null
-            Invoke-Checked ip @('-n', $h.Namespace, 'addr', 'add', "$address/24", 'dev', "mz$id$($index)b") | Out-Null
-            Invoke-Checked ip @('-n', $h.Namespace, 'link', 'set', "mz$id$($index)b", 'up') | Out-Null
-            Invoke-Checked ip @('-n', $h.Namespace, 'link', 'set', 'lo', 'up') | Out-Null
+            $inner = "mz$id$($index)b"
+            $null = $script.AppendLine("mkdir -p '$srv/tmp' '$srv/state' '$srv/releases'").AppendLine("cp '$($fleet.ClientKey).pub' '$($h.AuthorizedKeys)'")
+            if (-not $ShareHostKey) { $null = $script.AppendLine("ssh-keygen -q -t ed25519 -N '' -C murder-test-host$index -f '$($h.HostKey)'") }
+            if ($module) { $null = $script.AppendLine("cp -al '$module' '$srv/murder'") }
+            $null = $script.AppendLine("ip netns add $($h.Namespace)").
+                AppendLine("ip link add $($h.Veth) type veth peer name $inner netns $($h.Namespace)").
+                AppendLine("ip link set $($h.Veth) master $($fleet.Bridge) up").
+                AppendLine("ip -n $($h.Namespace) addr add $address/24 dev $inner").
+                AppendLine("ip -n $($h.Namespace) link set $inner up").
+                AppendLine("ip -n $($h.Namespace) link set lo up")
+            # Upload: egress of the host's end. Download: egress of the bridge's end.
+            if ($tbf -and $index -gt $UncappedHosts) { $null = $script.AppendLine("tc -n $($h.Namespace) qdisc add dev $inner root $tbf").AppendLine("tc qdisc add dev $($h.Veth) root $tbf") }
+        }
+        $scriptPath = Join-Path $WorkPath 'fleet-up.sh'
+        Set-Content -LiteralPath $scriptPath -Value $script.ToString()
+        Invoke-Checked sh @($scriptPath) | Out-Null
 
-            Invoke-Checked ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', "murder-test-host$index", '-f', $h.HostKey) | Out-Null
-            Copy-Item -LiteralPath "$($fleet.ClientKey).pub" -Destination $h.AuthorizedKeys
-            $known.Add("$address $((Get-Content -LiteralPath "$($h.HostKey).pub" -Raw).Trim())")
-            $config = Join-Path $hostDir 'sshd_config'
-            Set-Content -LiteralPath $config -Value @(
-                "ListenAddress $address"
+        $known = [System.Collections.Generic.List[string]]::new()
+        $sharedPublic = if ($ShareHostKey) { (Get-Content -LiteralPath "$sharedKey.pub" -Raw).Trim() }
+        foreach ($h in $fleet.Hosts) {
+            $known.Add("$($h.Address) $(if ($ShareHostKey) { $sharedPublic } else { (Get-Content -LiteralPath "$($h.HostKey).pub" -Raw).Trim() })")
+            Set-Content -LiteralPath $h.Config -Value @(
+                "ListenAddress $($h.Address)"
                 'Port 22'
                 "HostKey $($h.HostKey)"
                 'PidFile none'
@@ -94,11 +121,11 @@ function New-TestFleet {
                 'Subsystem sftp internal-sftp'
                 "Subsystem powershell $($fleet.PwshWrapper) -sshs -NoLogo -NoProfile"
             )
-            $h | Add-Member -NotePropertyName Config -NotePropertyValue $config
             Start-TestHostSshd $h
         }
         Set-Content -LiteralPath $fleet.KnownHosts -Value $known
         foreach ($h in $fleet.Hosts) { Wait-TestHostPort -Address $h.Address -Port 22 -Log $h.Log }
+        $fleet.SetupSeconds = $clock.Elapsed.TotalSeconds
         $fleet
     }
     catch {
@@ -154,24 +181,48 @@ function Wait-TestHostPort {
 }
 
 function Remove-TestFleet {
+    # Every process in every namespace (sshd, and the trackers, seeders and peers it started) killed,
+    # then the namespaces (with their veths) and the bridge removed: one shell script for the whole
+    # fleet, so a hundred hosts go in seconds. TeardownSeconds says how long it took.
     param($Fleet)
     if (-not $Fleet) { return }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $names = @($Fleet.Hosts | ForEach-Object Namespace)
+    if ($names.Count -gt 0) {
+        $list = $names -join ' '
+        $script = @"
+for round in 1 2 3; do
+  found=
+  for ns in $list; do
+    pids=`$(ip netns pids "`$ns" 2>/dev/null) || true
+    if [ -n "`$pids" ]; then found=1; kill -9 `$pids 2>/dev/null || true; fi
+  done
+  [ -z "`$found" ] && break
+  sleep 0.3
+done
+for ns in $list; do ip netns del "`$ns" 2>/dev/null || true; done
+for veth in $(@($Fleet.Hosts | ForEach-Object Veth) -join ' '); do ip link del "`$veth" 2>/dev/null || true; done
+"@
+        $null = & sh -c $script 2>&1
+    }
     foreach ($h in $Fleet.Hosts) {
-        # Every process in the namespace: sshd, and the trackers, seeders and peers it started.
-        Stop-TestFleetHost $h
-        & ip netns del $h.Namespace 2>$null
-        & ip link del $h.Veth 2>$null
+        if ($h.Process) { try { $h.Process.WaitForExit(2000) | Out-Null; $h.Process.Dispose() } catch { } }
     }
     & ip link del $Fleet.Bridge 2>$null
     # sshd of every fleet on this machine needs /run/sshd (privilege separation): a parallel run's
     # hosts would reset every new connection if it went while they still run.
     $others = @(& ip netns list 2>$null | Where-Object { $_ -like 'murder-*' })
     if ($Fleet.CreatedRunSshd -and $others.Count -eq 0) { Remove-Item -LiteralPath /run/sshd -Recurse -Force -ErrorAction Ignore }
+    if ($Fleet.SavedNeighbour -and $others.Count -eq 0) {
+        Set-Content -LiteralPath /proc/sys/net/ipv4/neigh/default/gc_thresh2 -Value $Fleet.SavedNeighbour[1]
+        Set-Content -LiteralPath /proc/sys/net/ipv4/neigh/default/gc_thresh3 -Value $Fleet.SavedNeighbour[2]
+    }
+    $Fleet | Add-Member -NotePropertyName TeardownSeconds -NotePropertyValue $clock.Elapsed.TotalSeconds -Force
 }
 
 function New-TestFleetConfig {
     # A murder.psd1 for the test fleet, in the test's work directory.
-    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)] [string[]] $Peers, [string] $Path = (Join-Path $Fleet.WorkPath 'murder.psd1'), [string] $KnownHosts = $Fleet.KnownHosts, [string] $KeyPath = $Fleet.ClientKey, [string] $RemotePwshPath = $Fleet.PwshWrapper, [string] $RemoteDotnetPath = 'dotnet', [int] $ThrottleLimit = 8)
+    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)] [string[]] $Peers, [string] $Path = (Join-Path $Fleet.WorkPath 'murder.psd1'), [string] $KnownHosts = $Fleet.KnownHosts, [string] $KeyPath = $Fleet.ClientKey, [string] $RemotePwshPath = $Fleet.PwshWrapper, [string] $RemoteDotnetPath = 'dotnet', [int] $ThrottleLimit = 8, [int] $ConnectTimeoutSeconds = 10)
     $quoted = ($Peers | ForEach-Object { "'$_'" }) -join ', '
     Set-Content -LiteralPath $Path -Value @"
 @{
@@ -185,7 +236,7 @@ function New-TestFleetConfig {
     DefaultDestinationPath = '/srv/releases'
     SshKeyPath             = '$KeyPath'
     KnownHostsPath         = '$KnownHosts'
-    ConnectTimeoutSeconds  = 10
+    ConnectTimeoutSeconds  = $ConnectTimeoutSeconds
     ThrottleLimit          = $ThrottleLimit
 }
 "@
