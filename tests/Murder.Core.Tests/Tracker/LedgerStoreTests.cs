@@ -63,12 +63,19 @@ public sealed class LedgerStoreTests : IDisposable
     }
 
     [Fact]
-    public void Results_AreSavedPromptlyAndProgressAtTheInterval()
+    public void NewHostsAndStages_AreSavedPromptlyAndProgressAtTheInterval()
     {
         (DeployLedgerRegistry ledgers, LedgerStore store, _) = Open();
         DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(1), "a", LedgerStage.Downloading);
         DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(2), "a", LedgerStage.Downloading);
+        Assert.Equal(2, store.SaveChanged(resultsOnly: true));
+
+        // Bytes alone wait for the interval; a stage change does not.
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(1), "a", LedgerStage.Downloading);
+        DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(2), "a", LedgerStage.Downloading);
         Assert.Equal(0, store.SaveChanged(resultsOnly: true));
+        File.Delete(store.PathOf(DeployLedgerTests.Hash(1)));
+        File.Delete(store.PathOf(DeployLedgerTests.Hash(2)));
         DeployLedgerTests.Report(ledgers, DeployLedgerTests.Hash(2), "a", LedgerStage.Done, left: 0);
         Assert.Equal(1, store.SaveChanged(resultsOnly: true));
         Assert.True(File.Exists(store.PathOf(DeployLedgerTests.Hash(2))));

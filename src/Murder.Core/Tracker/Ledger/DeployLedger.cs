@@ -69,8 +69,9 @@ internal sealed class DeployLedger
     public bool Changed { get; set; }
 
     /// <summary>
-    /// Whether a host reached a result (seeding, done, failed) since the last save: such a report
-    /// is not repeated (finished peers stop reporting), so it is saved promptly.
+    /// Whether a host was added or changed stage since the last save: saved promptly, so a tracker
+    /// killed a moment later loses no host and no stage (a result is never repeated: finished peers
+    /// stop reporting). Bytes and rates alone wait for the save interval.
     /// </summary>
     public bool ResultChanged { get; set; }
 
@@ -103,7 +104,7 @@ internal sealed class DeployLedger
         }
 
         ref LedgerEntry entry = ref _entries[index];
-        ResultChanged |= LedgerNames.IsTerminal(report.Stage) && (added || entry.Stage != report.Stage);
+        ResultChanged |= added || entry.Stage != report.Stage;
         entry.Stage = report.Stage;
         entry.Role = report.Role;
         entry.Address = address;
