@@ -142,38 +142,22 @@ public sealed class HttpTrackerClientTests
 
         using var directory = new TempDirectory();
         File.WriteAllText(directory.Combine("whitelist"), TrackerTestData.Torrent.ToHex() + "\n");
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        var start = new ProcessStartInfo(opentracker!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { "-i", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-P", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-d", directory.Path, "-w", "whitelist" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
+        // The port is probed free and then handed to opentracker, so another test may take it in between:
+        // opentracker then exits at once, and the test starts it again on another port.
+        Process? process = null;
+        Uri url = null!;
+        TrackerAnnounceResponse? first = null;
+        using var client = new HttpTrackerClient(TimeSpan.FromSeconds(5));
         try
         {
-            var url = new Uri($"http://127.0.0.1:{port}/announce");
-            using var client = new HttpTrackerClient(TimeSpan.FromSeconds(5));
-            TrackerAnnounceResponse? first = null;
-            var clock = Stopwatch.StartNew();
-            while (first is null)
+            for (int attempt = 1; first is null; attempt++)
             {
-                try
+                process?.Dispose();
+                (process, url) = StartOpentracker(opentracker!, directory.Path);
+                first = await FirstAnnounceAsync(client, url, process);
+                if (first is null && attempt == 3)
                 {
-                    first = await client.AnnounceAsync(Request(url, 1), CancellationToken.None);
-                }
-                // opentracker listens before its whitelist thread has loaded the list: until then it
-                // refuses every torrent as "not authorized".
-                catch (MurderException error) when ((error.ErrorId == "TrackerUnreachable" || error.Message.Contains("not authorized", StringComparison.Ordinal))
-                    && clock.Elapsed < TimeSpan.FromSeconds(20) && !process.HasExited)
-                {
-                    await Task.Delay(100);
+                    Assert.Fail($"opentracker exited three times: {process.StandardError.ReadToEnd()}");
                 }
             }
 
@@ -186,8 +170,55 @@ public sealed class HttpTrackerClientTests
         }
         finally
         {
-            process.Kill();
-            process.WaitForExit(5000);
+            if (process is not null)
+            {
+                process.Kill();
+                process.WaitForExit(5000);
+                process.Dispose();
+            }
+        }
+    }
+
+    private static (Process Process, Uri Url) StartOpentracker(string opentracker, string directory)
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var start = new ProcessStartInfo(opentracker) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { "-i", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-P", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-d", directory, "-w", "whitelist" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return (Process.Start(start)!, new Uri($"http://127.0.0.1:{port}/announce"));
+    }
+
+    /// <summary>The first announce, or null when opentracker exited before answering (its port was taken).</summary>
+    private static async Task<TrackerAnnounceResponse?> FirstAnnounceAsync(HttpTrackerClient client, Uri url, Process process)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await client.AnnounceAsync(Request(url, 1), CancellationToken.None);
+            }
+            // opentracker listens before its whitelist thread has loaded the list: until then it
+            // refuses every torrent as "not authorized".
+            catch (MurderException error) when ((error.ErrorId == "TrackerUnreachable" || error.Message.Contains("not authorized", StringComparison.Ordinal))
+                && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                if (process.HasExited)
+                {
+                    return null;
+                }
+
+                await Task.Delay(100);
+            }
         }
     }
 
