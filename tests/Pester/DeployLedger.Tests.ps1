@@ -81,6 +81,21 @@ Describe 'The deploy ledger of a background tracker' -Tag Ledger {
         $newer.counts.done | Should -Be 2
     }
 
+    It 'saves on Stop-MurderTracker what it had not yet written behind' {
+        # Progress within a stage is written behind every 2 s; the stop asks the tracker to end
+        # (SIGTERM) and it saves the rest on its way out, where a kill would lose it.
+        Send-Report $hash 'web5' 'downloading' 10 90 | Should -Be 'd8:intervali5ee'
+        Start-Sleep -Milliseconds 600
+        Send-Report $hash 'web5' 'downloading' 77 23 | Should -Be 'd8:intervali5ee'
+        Stop-MurderTracker -Port $port -WarningAction SilentlyContinue
+        Wait-Until { -not (Test-ProcessAlive $tracker.ProcessId) } -TimeoutSeconds 30 -Because 'the tracker to exit'
+
+        $script:tracker = Start-MurderTracker -Port $port -BindAddress 127.0.0.1
+        $entry = (Read-Ledger "info_hash=$hash").entries | Where-Object host -EQ 'web5'
+        $entry.stage | Should -Be 'downloading'
+        $entry.downloaded | Should -Be 77
+    }
+
     It 'serves the ledger only under a Host name it trusts' {
         { Invoke-WebRequest -Uri "http://127.0.0.1:$port/deploy" -Headers @{ Host = 'rebound.example' } -UseBasicParsing } | Should -Throw '*403*'
     }

@@ -16,6 +16,7 @@ namespace Murder.Core.Hosting;
 public sealed class BackgroundProcessStore
 {
     private static readonly TimeSpan StartTimeTolerance = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>Uses the given state directory.</summary>
     public BackgroundProcessStore(string stateDirectory)
@@ -120,8 +121,9 @@ public sealed class BackgroundProcessStore
     }
 
     /// <summary>
-    /// Stops the recorded process (and its children) if it still is the process recorded, waits
-    /// for it to exit, and removes the record. Returns false when it was not running (the stale
+    /// Stops the recorded process if it still is the process recorded: asks it to stop (SIGTERM on
+    /// Unix) and kills it and its children if it has not exited within 5 s; waits for it to exit
+    /// and removes the record. Returns false when it was not running (the stale
     /// record is removed all the same).
     /// </summary>
     public bool Stop(BackgroundProcessRecord record, TimeSpan timeout)
@@ -135,6 +137,14 @@ public sealed class BackgroundProcessStore
 
         try
         {
+            // Asked first, killed only if it does not end in time: a tracker saves its ledgers on the way out.
+            TimeSpan grace = timeout < GracePeriod ? timeout : GracePeriod;
+            if (ProcessSignal.TryTerminate(process) && ProcessLiveness.WaitForExit(process, grace))
+            {
+                Remove(record.Kind, record.Name, record.ProcessId);
+                return true;
+            }
+
             process.Kill(entireProcessTree: true);
             if (!ProcessLiveness.WaitForExit(process, timeout))
             {
