@@ -97,6 +97,7 @@ public static class Program
             Open = arguments.GetBool("Open"),
             AllowIpParameter = arguments.GetBool("AllowIpParameter"),
             SwarmSecret = TrackerHost.SecretFromEnvironment(),
+            AllowedHostNames = arguments.Get("AllowedHostName")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? Array.Empty<string>(),
         };
         string torrentDirectory = arguments.Require("TorrentDirectory");
         using TrackerHost host = TrackerHost.Start(store, options, new IPEndPoint(address, port), torrentDirectory, Log);

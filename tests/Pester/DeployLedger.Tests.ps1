@@ -131,3 +131,34 @@ Describe 'The deploy ledger of a tracker with a swarm secret' -Tag Ledger {
         (Invoke-WebRequest -Uri "http://127.0.0.1:$keyedPort/deploy?info_hash=$($keyed.InfoHash)" -UseBasicParsing).Content | Should -Not -Match "murder_key|$key"
     }
 }
+
+Describe 'A background tracker reached by a DNS alias' -Tag Ledger {
+    BeforeAll {
+        $script:aliasPort = Get-FreeTcpPort
+        Start-MurderTracker -Port $aliasPort -BindAddress 127.0.0.1 -AllowedHostName 'murder-tracker.dc1.example', 'murder.example' | Out-Null
+        function Get-Status([string] $Path, [string] $HostName) {
+            (Invoke-WebRequest -Uri "http://127.0.0.1:$aliasPort$Path" -Headers @{ Host = "${HostName}:$aliasPort" } -UseBasicParsing -SkipHttpErrorCheck).StatusCode
+        }
+    }
+    AfterAll {
+        Stop-MurderTracker -Port $aliasPort -WarningAction SilentlyContinue -ErrorAction Continue
+    }
+
+    It 'serves the ledger, the page and /metrics under every name given, and refuses others saying how to allow them' {
+        foreach ($path in '/deploy', '/', '/metrics') {
+            Get-Status $path 'murder-tracker.dc1.example' | Should -Be 200 -Because "$path under the first alias"
+            Get-Status $path 'murder.example' | Should -Be 200 -Because "$path under the second alias"
+            Get-Status $path 'rebound.example' | Should -Be 403 -Because "$path under a name not given"
+        }
+
+        $refused = Invoke-WebRequest -Uri "http://127.0.0.1:$aliasPort/deploy" -Headers @{ Host = 'rebound.example' } -UseBasicParsing -SkipHttpErrorCheck
+        $refused.Content | Should -Match 'Start-MurderTracker -AllowedHostName'
+    }
+
+    It 'refuses a name that is not a DNS name, and starts nothing' {
+        $badPort = Get-FreeTcpPort
+        { Start-MurderTracker -Port $badPort -BindAddress 127.0.0.1 -AllowedHostName 'tracker:8998' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidHostName,Murder.Cmdlets.Commands.StartMurderTrackerCommand'
+        Get-MurderTracker -Port $badPort -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}

@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Murder.Cmdlets.Fleet;
 using Murder.Core;
 using Murder.Core.Fleet;
+using Murder.Core.Tracker;
 using Murder.Core.Deployment;
 using Murder.Core.Hosting;
 
@@ -156,7 +157,7 @@ public sealed class InvokeMurderDeployCommand : MurderFleetCmdlet
         {
             bool ready =
                 (localSource is null || Step(seeder, "Uploading the release to the seeder", (e, a, t) => UploadDirectoryAsync(e, a, localSource, uploadDirectory, t)))
-                && Step(tracker, "Starting the tracker", Cmdlet("Start-MurderTracker", ("Port", config.TrackerPort)))
+                && Step(tracker, "Starting the tracker", Cmdlet("Start-MurderTracker", ("Port", config.TrackerPort), ("AllowedHostName", TrackerOptions.IsHostName(announceHost) ? new[] { announceHost } : null)))
                 && Step(seeder, "Creating the torrent", Cmdlet("New-MurderTorrent", ("Tag", tag), ("Path", source), ("Tracker", trackerAddress), ("OutputDirectory", temp), ("Force", true)))
                 && Step(seeder, "Fetching the torrent", async (e, a, t) =>
                 {

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Threading.Tasks;
@@ -53,6 +54,14 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
     [Parameter]
     public SwitchParameter AllowIpParameter { get; set; }
 
+    /// <summary>
+    /// Other names the tracker is reached by (DNS aliases): its live page, /metrics and the deploy
+    /// ledger answer under them too. IP addresses, localhost and this machine's name always work.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowedHostName { get; set; }
+
     /// <summary>Run in this session until Ctrl+C instead of in the background.</summary>
     [Parameter]
     public SwitchParameter Foreground { get; set; }
@@ -72,6 +81,13 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
         if (!IPAddress.TryParse(BindAddress, out IPAddress? address))
         {
             ThrowTerminatingError(ToErrorRecord(new MurderException("InvalidBindAddress", MurderErrorCategory.InvalidArgument, $"'{BindAddress}' is not an IP address. Give one of this machine's addresses, 0.0.0.0 or :: for all.") { TargetObject = BindAddress }));
+            return;
+        }
+
+        string[] hostNames = AllowedHostName ?? Array.Empty<string>();
+        if (hostNames.FirstOrDefault(name => !TrackerOptions.IsHostName(name)) is string badName)
+        {
+            ThrowTerminatingError(ToErrorRecord(new MurderException("InvalidHostName", MurderErrorCategory.InvalidArgument, $"'{badName}' is not a host name: give DNS names the tracker is reached by, such as tracker.example.com (letters, digits, '-' and '.'; IP addresses need no allowing).") { TargetObject = badName }));
             return;
         }
 
@@ -123,6 +139,7 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
             new(nameof(TorrentDirectory), torrentDirectory),
             new(nameof(Open), Open.IsPresent),
             new(nameof(AllowIpParameter), AllowIpParameter.IsPresent),
+            new(nameof(AllowedHostName), AllowedHostName is { Length: > 0 } ? AllowedHostName : null),
         };
         Dictionary<string, string>? environment = SwarmSecret is null ? null : new() { [TrackerHost.SecretEnvironmentVariable] = SecretBytes.ToPlainText(SwarmSecret) };
         BackgroundProcessRecord record = RunWithProgress(
@@ -138,6 +155,7 @@ public sealed class StartMurderTrackerCommand : MurderFleetCmdlet
             AnnounceInterval = TimeSpan.FromSeconds(AnnounceInterval),
             Open = Open,
             AllowIpParameter = AllowIpParameter,
+            AllowedHostNames = AllowedHostName ?? Array.Empty<string>(),
             SwarmSecret = SwarmSecret is not null ? SecretBytes.From(SwarmSecret) : TrackerHost.SecretFromEnvironment(),
         };
         var log = new ConcurrentQueue<string>();

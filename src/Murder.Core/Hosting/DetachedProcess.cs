@@ -52,7 +52,7 @@ public static class DetachedProcess
             if (parameter.Key != "Foreground" && parameter.Value is not null)
             {
                 arguments.Add("-" + parameter.Key);
-                arguments.Add(Convert.ToString(parameter.Value, CultureInfo.InvariantCulture) ?? string.Empty);
+                arguments.Add(parameter.Value is string[] items ? string.Join(',', items) : Convert.ToString(parameter.Value, CultureInfo.InvariantCulture) ?? string.Empty);
             }
         }
 

@@ -54,7 +54,7 @@ internal sealed partial class TrackerEngine
         contentType = PlainText;
         if (!HostHeader.IsTrusted(host, _options.AllowedHostNames))
         {
-            output.WriteFailure("the deploy ledger is served only under an IP address, localhost or this machine's name");
+            output.WriteFailure("the deploy ledger is served only under an IP address, localhost, this machine's name or a name given to Start-MurderTracker -AllowedHostName: reach the tracker by one of those, or start it with -AllowedHostName and this name");
             return 403;
         }
 

@@ -124,7 +124,7 @@ internal sealed partial class TrackerEngine
         }
 
         status = 403;
-        output.WriteFailure("the live page, /metrics and the ledger are served only under an IP address, localhost or this machine's name: open the tracker by one of those");
+        output.WriteFailure("the live page, /metrics and the ledger are served only under an IP address, localhost, this machine's name or a name given to Start-MurderTracker -AllowedHostName: open the tracker by one of those, or start it with -AllowedHostName and this name");
         return false;
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Collections.Generic;
 
 namespace Murder.Core.Tracker;
@@ -77,8 +78,9 @@ public sealed record TrackerOptions
     public TimeSpan LedgerSaveInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Host names (besides IP literals, localhost and this machine's name) under which the status
-    /// page is served. Any other Host header is refused there, against DNS rebinding.
+    /// Host names (besides IP literals, localhost and this machine's name) under which the live
+    /// page, /metrics and the deploy ledger are served: the DNS aliases operators reach the tracker
+    /// by. Any other Host header is refused there, against DNS rebinding.
     /// </summary>
     public IReadOnlyList<string> AllowedHostNames { get; init; } = Array.Empty<string>();
 
@@ -98,6 +100,7 @@ public sealed record TrackerOptions
         Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "positive");
         Require(MaxPeers >= 1, nameof(MaxPeers), "positive");
         Require(MaxTorrents >= 1, nameof(MaxTorrents), "positive");
+        Require(AllowedHostNames.All(IsHostName), nameof(AllowedHostNames), "DNS names (letters, digits, '-' and '.', at most 253 characters)");
         Require(MaxScrapeHashes >= 1, nameof(MaxScrapeHashes), "positive");
         Require(ReportInterval >= TimeSpan.FromSeconds(1) && ReportInterval <= TimeSpan.FromHours(1), nameof(ReportInterval), "from 1 second to 1 hour");
         Require(MaxDeployHosts is >= 1 and <= 10_000_000, nameof(MaxDeployHosts), "from 1 to 10000000");
@@ -116,4 +119,9 @@ public sealed record TrackerOptions
             };
         }
     }
+
+    /// <summary>Whether <paramref name="name"/> is a DNS name a Host header can carry.</summary>
+    public static bool IsHostName(string? name) =>
+        name is { Length: > 0 and <= 253 }
+        && name.Split('.').All(static label => label.Length is > 0 and <= 63 && label[0] != '-' && label[^1] != '-' && label.All(static c => char.IsAsciiLetterOrDigit(c) || c == '-'));
 }

@@ -39,6 +39,7 @@ public sealed class AgentLocatorTests : IDisposable
         Assert.True(agent.IsNative);
         Assert.Equal(native, agent.Executable);
         Assert.Equal(new[] { "Start-MurderTracker", "-Port", "8998" }, DetachedProcess.AgentArguments(agent, "Start-MurderTracker", [new("Port", 8998)], "unused.log"));
+        Assert.Equal(new[] { "Start-MurderTracker", "-AllowedHostName", "a.example,b.example" }, DetachedProcess.AgentArguments(agent, "Start-MurderTracker", [new("AllowedHostName", new[] { "a.example", "b.example" })], "unused.log"));
         Assert.True(AgentLocator.Find(_bin.Path, "agent", "linux-x64", () => null)!.IsNative, "agent prefers the native one, and needs no dotnet for it");
         // Assembly.Location is empty inside a native executable: an agent built from it is still native.
         Assert.Equal(new[] { "Start-MurderTracker" }, DetachedProcess.AgentArguments(new AgentHost(native, string.Empty), "Start-MurderTracker", [], "unused.log"));

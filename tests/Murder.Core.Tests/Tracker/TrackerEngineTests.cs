@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Text;
+using Murder.Core;
 using Murder.Core.BEncoding;
 using Murder.Core.Tracker;
 using Murder.Core.Tracker.Http;
@@ -114,6 +115,45 @@ public sealed class TrackerEngineTests : IDisposable
         Assert.StartsWith("HTTP/1.1 403", Request(engine, "/", host: "attacker.example").Head, StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 200", Request(engine, "/", host: "[::1]:8998").Head, StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 200", Request(engine, "/", host: Environment.MachineName).Head, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Page_metrics_and_ledger_answer_under_an_allowed_alias_and_say_how_to_allow_another()
+    {
+        TrackerEngine engine = NewEngine(new TrackerOptions { AllowedHostNames = new[] { "murder-tracker.dc1.example" } });
+        foreach (string path in new[] { "/", "/metrics", "/deploy" })
+        {
+            Assert.StartsWith("HTTP/1.1 200", Request(engine, path, host: "Murder-Tracker.DC1.example:8998").Head, StringComparison.Ordinal);
+            (string head, byte[] body) = Request(engine, path, host: "other-alias.dc1.example:8998");
+            Assert.StartsWith("HTTP/1.1 403", head, StringComparison.Ordinal);
+            Assert.Contains("-AllowedHostName", Encoding.UTF8.GetString(body), StringComparison.Ordinal);
+        }
+
+        // Announces are never Host-checked: peers may name the tracker any way.
+        Assert.StartsWith("HTTP/1.1 200", Request(engine, "/announce?" + TrackerTestData.AnnounceQuery(TrackerTestData.Torrent, 1, left: 0), host: "other-alias.dc1.example:8998").Head, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tracker", true)]
+    [InlineData("murder-tracker.dc1.example.com", true)]
+    [InlineData("", false)]
+    [InlineData("bad name", false)]
+    [InlineData("-tracker.example", false)]
+    [InlineData("tracker..example", false)]
+    [InlineData("tracker.example:8998", false)]
+    [InlineData("tracker,other", false)]
+    public void Allowed_host_names_must_be_DNS_names(string name, bool valid)
+    {
+        Assert.Equal(valid, TrackerOptions.IsHostName(name));
+        var options = new TrackerOptions { AllowedHostNames = new[] { name } };
+        if (valid)
+        {
+            options.Validate();
+        }
+        else
+        {
+            Assert.Equal("InvalidTrackerOption", Assert.Throws<MurderException>(options.Validate).ErrorId);
+        }
     }
 
     [Fact]
