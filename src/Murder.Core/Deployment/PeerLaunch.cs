@@ -39,13 +39,15 @@ public static class PeerLaunch
     /// <summary>
     /// Starts the run detached from this process (it follows nobody: it reports to the deploy
     /// ledger and ends by itself) and returns its process id at once. A child that is already
-    /// gone when asked is an error with the reason from its log.
+    /// gone when asked is an error with the reason from its log; a run of the same tag that still
+    /// holds its lock is PeerAlreadyRunning, and nothing is started.
     /// </summary>
     public static int Start(BackgroundProcessStore store, AgentHost agent, PeerRunRequest request, int seedSeconds)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(request);
+        PeerRunLock.EnsureFree(request);
         int port = request.Swarm.ListenPort != 0 ? request.Swarm.ListenPort : FreePort.Pick();
         string name = NameOf(request, port);
         string logPath = store.LogPath(SeedingProcess.PeerKind, name);

@@ -82,6 +82,7 @@ public static class PeerRun
         var clock = Stopwatch.StartNew();
         TorrentMetaInfo torrent = Prepare(request);
         string artifact = ArtifactPath(request);
+        using PeerRunLock running = PeerRunLock.Acquire(request);
         if (IsAlreadyDeployed(request, torrent))
         {
             progress.Enter(PeerRunStage.Done);
