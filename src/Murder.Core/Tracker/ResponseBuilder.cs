@@ -11,7 +11,7 @@ namespace Murder.Core.Tracker;
 /// </summary>
 internal sealed class ResponseBuilder : IBufferWriter<byte>, IDisposable
 {
-    private const int HeadReserve = 256;
+    private const int HeadReserve = 768;
     private const int InitialSize = 4096;
     private byte[] _buffer;
     private int _position;
@@ -97,7 +97,11 @@ internal sealed class ResponseBuilder : IBufferWriter<byte>, IDisposable
     /// Puts the head before the body and returns the whole response (head, then body unless
     /// <paramref name="omitBody"/>, as for HEAD requests).
     /// </summary>
-    public ArraySegment<byte> Finish(int status, ReadOnlySpan<byte> contentType, bool keepAlive, bool omitBody)
+    public ArraySegment<byte> Finish(int status, ReadOnlySpan<byte> contentType, bool keepAlive, bool omitBody) =>
+        Finish(status, contentType, keepAlive, omitBody, ReadOnlySpan<byte>.Empty);
+
+    /// <summary>As above, with more header lines (each ending in CRLF) before Connection.</summary>
+    public ArraySegment<byte> Finish(int status, ReadOnlySpan<byte> contentType, bool keepAlive, bool omitBody, ReadOnlySpan<byte> extraHeaders)
     {
         Span<byte> head = stackalloc byte[HeadReserve];
         int length = 0;
@@ -108,7 +112,9 @@ internal sealed class ResponseBuilder : IBufferWriter<byte>, IDisposable
         Append(head, ref length, "\r\nContent-Length: "u8);
         Utf8Formatter.TryFormat(BodyLength, head[length..], out int digits);
         length += digits;
-        Append(head, ref length, keepAlive ? "\r\nConnection: keep-alive\r\n\r\n"u8 : "\r\nConnection: close\r\n\r\n"u8);
+        Append(head, ref length, "\r\n"u8);
+        Append(head, ref length, extraHeaders);
+        Append(head, ref length, keepAlive ? "Connection: keep-alive\r\n\r\n"u8 : "Connection: close\r\n\r\n"u8);
         int start = HeadReserve - length;
         head[..length].CopyTo(_buffer.AsSpan(start));
         int total = omitBody ? length : _position - start;

@@ -49,6 +49,7 @@ internal sealed partial class TrackerEngine
         ReadOnlySpan<byte> host = head.HostStart >= 0 ? buffer.Slice(head.HostStart, head.HostLength) : ReadOnlySpan<byte>.Empty;
         int status = 200;
         ReadOnlySpan<byte> contentType = PlainText;
+        ReadOnlySpan<byte> headers = ReadOnlySpan<byte>.Empty;
         RequestRoute route;
 
         if (path.SequenceEqual("/announce"u8))
@@ -78,6 +79,7 @@ internal sealed partial class TrackerEngine
             {
                 output.Write(LivePage.Render(_registry.Snapshot(), _registry.PeerCount, _options.Open));
                 contentType = "text/html; charset=utf-8"u8;
+                headers = LivePage.SecurityHeaders;
             }
         }
         else if (path.SequenceEqual("/swarms"u8))
@@ -105,7 +107,7 @@ internal sealed partial class TrackerEngine
             output.WriteFailure("not found: this tracker serves /announce, /scrape, /report, /deploy, /metrics and its live page at /");
         }
 
-        response = output.Finish(status, contentType, head.KeepAlive, head.IsHead);
+        response = output.Finish(status, contentType, head.KeepAlive, head.IsHead, headers);
         _metrics.Observe(route, Stopwatch.GetTimestamp() - started);
         return head.KeepAlive;
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Text;
 using Murder.Core;
@@ -154,6 +155,32 @@ public sealed class TrackerEngineTests : IDisposable
         {
             Assert.Equal("InvalidTrackerOption", Assert.Throws<MurderException>(options.Validate).ErrorId);
         }
+    }
+
+    [Fact]
+    public void The_page_allows_only_its_own_script_and_style_by_hash_and_fetches_only_from_the_tracker()
+    {
+        TrackerEngine engine = NewEngine();
+        (string head, byte[] body) = Request(engine, "/");
+        string html = Encoding.UTF8.GetString(body);
+        string policy = head.Split("\r\n").Single(line => line.StartsWith("Content-Security-Policy: ", StringComparison.Ordinal));
+        string HashOf(string open, string close)
+        {
+            int start = html.IndexOf(open, StringComparison.Ordinal) + open.Length;
+            return "'sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(html[start..html.IndexOf(close, start, StringComparison.Ordinal)]))) + "'";
+        }
+
+        Assert.Contains("default-src 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("script-src " + HashOf("<script>", "</script>") + ";", policy, StringComparison.Ordinal);
+        Assert.Contains("style-src " + HashOf("<style>", "</style>") + ";", policy, StringComparison.Ordinal);
+        Assert.Contains("connect-src 'self'", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe", policy, StringComparison.Ordinal);
+        Assert.Contains("\r\nX-Content-Type-Options: nosniff", head, StringComparison.Ordinal);
+        Assert.EndsWith("Connection: keep-alive", head, StringComparison.Ordinal);
+
+        // Other answers carry no page policy and keep their plain head.
+        Assert.DoesNotContain("Content-Security-Policy", Request(engine, "/metrics").Head, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,6 +18,14 @@ internal static class LivePage
     private const string SwarmsMarker = "<!--swarms-->";
 
     private static readonly Lazy<(string Before, string After)> Template = new(Load);
+    private static readonly Lazy<byte[]> Headers = new(() => BuildHeaders(Template.Value.Before + Template.Value.After));
+
+    /// <summary>
+    /// The page's header lines: a Content-Security-Policy that lets run only the page's own inline
+    /// script and style (by hash) and fetch only from this tracker, so a host name or message that
+    /// slipped past encoding could still not run or load anything; no framing, no sniffing.
+    /// </summary>
+    public static ReadOnlySpan<byte> SecurityHeaders => Headers.Value;
 
     public static ReadOnlySpan<byte> Render(IReadOnlyList<SwarmSnapshot> swarms, int peerCount, bool open)
     {
@@ -40,6 +48,26 @@ internal static class LivePage
 
         html.Append("</tbody></table>\n").Append(after);
         return Encoding.UTF8.GetBytes(html.ToString());
+    }
+
+    private static byte[] BuildHeaders(string page) =>
+        Encoding.ASCII.GetBytes(
+            "Content-Security-Policy: default-src 'none'; script-src " + HashOf(page, "<script>", "</script>")
+            + "; style-src " + HashOf(page, "<style>", "</style>")
+            + "; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
+            + "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n");
+
+    private static string HashOf(string page, string open, string close)
+    {
+        int start = page.IndexOf(open, StringComparison.Ordinal);
+        int end = start < 0 ? -1 : page.IndexOf(close, start, StringComparison.Ordinal);
+        if (end < 0 || page.IndexOf(open, end, StringComparison.Ordinal) >= 0)
+        {
+            throw new InvalidOperationException($"The live page must hold exactly one {open} element for its Content-Security-Policy.");
+        }
+
+        byte[] content = Encoding.UTF8.GetBytes(page[(start + open.Length)..end]);
+        return "'sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(content)) + "'";
     }
 
     private static (string Before, string After) Load()
