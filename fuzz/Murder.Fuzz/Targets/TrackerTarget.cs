@@ -12,7 +12,8 @@ namespace Murder.Fuzz.Targets;
 /// The tracker's request handling as the socket server drives it, sans-IO: the input is the bytes
 /// a client sends on one connection (possibly several pipelined requests). HttpRequestParser and
 /// TrackerEngine never throw; every request gets a well-formed HTTP response with a correct
-/// Content-Length, and the body of every announce or scrape answer is valid bencode. Run once as a
+/// Content-Length, the body of every announce, scrape or report answer is valid bencode, and every
+/// deploy-ledger or swarm-list answer served is a JSON object. Run once as a
 /// loopback client and once as a remote one, on a small open tracker (so limits are reached).
 /// </summary>
 internal static class TrackerTarget
@@ -71,7 +72,7 @@ internal static class TrackerTarget
 
             bool keepAlive = engine.Handle(buffer, head, client, output, out ArraySegment<byte> response);
             ReadOnlySpan<byte> path = buffer.Slice(head.TargetStart, head.PathLength);
-            CheckResponse(response, expectBencode: path.SequenceEqual("/announce"u8) || path.SequenceEqual("/scrape"u8), head.IsHead);
+            CheckResponse(response, expectBencode: path.SequenceEqual("/announce"u8) || path.SequenceEqual("/scrape"u8) || path.SequenceEqual("/report"u8), head.IsHead, expectJson: path.SequenceEqual("/deploy"u8) || path.SequenceEqual("/swarms"u8));
             FuzzInvariantException.Check(registry.PeerCount <= Options.MaxPeers && registry.TorrentCount <= Options.MaxTorrents, "the registry grew past its limits");
             offset += head.Length;
             if (!keepAlive)
@@ -81,7 +82,7 @@ internal static class TrackerTarget
         }
     }
 
-    private static void CheckResponse(ArraySegment<byte> response, bool expectBencode, bool isHead)
+    private static void CheckResponse(ArraySegment<byte> response, bool expectBencode, bool isHead, bool expectJson = false)
     {
         ReadOnlySpan<byte> bytes = response;
         FuzzInvariantException.Check(bytes.StartsWith("HTTP/1.1 "u8), "the response does not start with a status line");
@@ -102,6 +103,19 @@ internal static class TrackerTarget
         }
 
         FuzzInvariantException.Check(contentLength == body.Length, $"Content-Length {contentLength} but the body has {body.Length} bytes");
+        if (expectJson && bytes.StartsWith("HTTP/1.1 200"u8))
+        {
+            try
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(body.ToArray());
+                FuzzInvariantException.Check(json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object, "a ledger or swarm list answer is not a JSON object");
+            }
+            catch (System.Text.Json.JsonException error)
+            {
+                throw new FuzzInvariantException("a ledger or swarm list answer is not valid JSON", error);
+            }
+        }
+
         if (expectBencode)
         {
             try
