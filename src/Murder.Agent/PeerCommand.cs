@@ -142,7 +142,7 @@ internal static class PeerCommand
 
         if (request.RemoveTempFiles)
         {
-            TempFiles.Remove([request.TorrentPath, PeerRun.ArtifactPath(request), PeerRunLock.PathOf(request)], log);
+            TempFiles.Remove([request.TorrentPath, PeerRun.ArtifactPath(request)], log);
         }
 
         return null;

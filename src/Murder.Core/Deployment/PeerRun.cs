@@ -53,7 +53,7 @@ public static class PeerRun
         return !request.ReplaceExisting && DeployedRelease.Holds(StateDirectory(request), ArtifactExtractor.GetTargetPath(Extraction(request)), torrent.InfoHash.ToHex());
     }
 
-    private static string StateDirectory(PeerRunRequest request) => request.StateDirectory ?? Hosting.MurderStateDirectory.Resolve();
+    internal static string StateDirectory(PeerRunRequest request) => request.StateDirectory ?? Hosting.MurderStateDirectory.Resolve();
 
     /// <summary>Where TAG.tgz is downloaded.</summary>
     public static string ArtifactPath(PeerRunRequest request) => Path.Combine(request.TempPath, DeployTag.ArtifactFileName(request.Tag));

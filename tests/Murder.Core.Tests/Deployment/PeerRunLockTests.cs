@@ -19,6 +19,7 @@ public sealed class PeerRunLockTests : IDisposable
         TorrentPath = _temp.Combine("tmp", tag + ".tgz.torrent"),
         TempPath = _temp.Combine("tmp"),
         DestinationPath = _temp.Combine("srv"),
+        StateDirectory = _temp.Combine("state"),
     };
 
     [Fact]
@@ -27,7 +28,8 @@ public sealed class PeerRunLockTests : IDisposable
         PeerRunRequest request = Request("T1");
         using (PeerRunLock first = PeerRunLock.Acquire(request))
         {
-            Assert.Equal(_temp.Combine("tmp", "T1.tgz.lock"), first.Path);
+            Assert.StartsWith(_temp.Combine("state", "locks", "peer-T1-"), first.Path, StringComparison.Ordinal);
+            Assert.True(File.Exists(first.Path));
             MurderException refused = Assert.Throws<MurderException>(() => PeerRunLock.Acquire(request));
             Assert.Equal("PeerAlreadyRunning", refused.ErrorId);
             Assert.Contains("'T1'", refused.Message, StringComparison.Ordinal);
@@ -42,6 +44,9 @@ public sealed class PeerRunLockTests : IDisposable
             using PeerRunLock elsewhere = PeerRunLock.Acquire(request with { TempPath = _temp.Combine("tmp2") });
         }
 
+        // Nothing is left behind: not in the state directory, and nothing ever in the temp directory.
+        Assert.Empty(Directory.GetFiles(_temp.Combine("state", "locks")));
+        Assert.False(Directory.Exists(request.TempPath));
         using PeerRunLock again = PeerRunLock.Acquire(request);
         PeerRunLock.EnsureFree(Request("T3"));
     }
@@ -52,8 +57,8 @@ public sealed class PeerRunLockTests : IDisposable
         Skip.IfNot(OperatingSystem.IsLinux() && File.Exists("/usr/bin/flock"), "holds the lock from another process with util-linux flock (Linux)");
         // --no-fork: flock becomes the sleeping process, so killing it releases the lock at once.
         PeerRunRequest request = Request("T1");
-        Directory.CreateDirectory(request.TempPath);
         string path = PeerRunLock.PathOf(request);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, []);
         using Process holder = Process.Start(new ProcessStartInfo("/usr/bin/flock", ["--exclusive", "--nonblock", "--no-fork", path, "sleep", "60"]))!;
         try
@@ -82,6 +87,10 @@ public sealed class PeerRunLockTests : IDisposable
         }
 
         // A process that ends, however it ends, leaves nothing to clean.
-        using PeerRunLock mine = PeerRunLock.Acquire(request);
+        using (PeerRunLock.Acquire(request))
+        {
+        }
+
+        Assert.False(File.Exists(path));
     }
 }
