@@ -128,6 +128,17 @@ function New-BenchNetwork([string[]] $Hosts) {
         Invoke-Native tc @('-n', $CoreNs, 'qdisc', 'add', 'dev', $name, 'root', 'tbf', 'rate', $rate, 'burst', "$burst", 'latency', '50ms') | Out-Null
         $addresses[$name] = $address
     }
+    # Static neighbour entries on every host, as a switch with fixed tables: under full load the
+    # softirq backlog drops packets, and three lost ARP probes fail a connect with "No route to
+    # host" (a N=32 peer could not reach the tracker for 40 s); TCP retransmits, ARP gives up.
+    $macs = @{}
+    foreach ($name in $Hosts) { $macs[$name] = (Invoke-Native ip @('-n', "$Prefix$name", '-j', 'link', 'show', 'eth0') | ConvertFrom-Json)[0].address }
+    foreach ($name in $Hosts) {
+        $batch = Join-Path ([System.IO.Path]::GetTempPath()) "mbench-neigh-$name.txt"
+        Set-Content -LiteralPath $batch -Value @($Hosts | Where-Object { $_ -ne $name } | ForEach-Object { "neigh replace $($addresses[$_]) lladdr $($macs[$_]) dev eth0 nud permanent" })
+        Invoke-Native ip @('-n', "$Prefix$name", '-batch', $batch) | Out-Null
+        Remove-Item -LiteralPath $batch
+    }
     $addresses
 }
 
