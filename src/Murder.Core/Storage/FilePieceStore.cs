@@ -109,27 +109,7 @@ public sealed class FilePieceStore : IPieceStore
     /// a thread-pool hop per call, which costs more than a 16 KiB read from memory, and uploads
     /// read one block at a time.
     /// </remarks>
-    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation)
-    {
-        if (cancellation.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellation);
-        }
-
-        try
-        {
-            if (!TryReadUncached(offset, destination.Span))
-            {
-                ReadBuffered(offset, destination.Span);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-        catch (Exception error) when (error is IOException or ObjectDisposedException or UnauthorizedAccessException)
-        {
-            return ValueTask.FromException(error);
-        }
-    }
+    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation) => Read(offset, destination, once: false, cancellation);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -137,7 +117,9 @@ public sealed class FilePieceStore : IPieceStore
     /// most one per concurrent reader): the store's cache keeps nothing of it and loses nothing it
     /// had. Synchronous, like <see cref="ReadAsync"/>.
     /// </remarks>
-    public ValueTask ReadOnceAsync(long offset, Memory<byte> destination, CancellationToken cancellation)
+    public ValueTask ReadOnceAsync(long offset, Memory<byte> destination, CancellationToken cancellation) => Read(offset, destination, once: true, cancellation);
+
+    private ValueTask Read(long offset, Memory<byte> destination, bool once, CancellationToken cancellation)
     {
         if (cancellation.IsCancellationRequested)
         {
@@ -146,7 +128,7 @@ public sealed class FilePieceStore : IPieceStore
 
         try
         {
-            if (!TryReadOnceUncached(offset, destination.Span))
+            if (!(once ? TryReadOnceUncached(offset, destination.Span) : TryReadUncached(offset, destination.Span)))
             {
                 ReadBuffered(offset, destination.Span);
             }
