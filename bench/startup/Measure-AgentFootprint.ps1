@@ -107,34 +107,93 @@ function Measure-TrackerListening([string] $Variant, [int] $Round) {
     finally { Stop-Agent $agent }
 }
 
-function Measure-FirstAnnounce([string] $Variant, [int] $Round, $Torrent, [System.Net.Sockets.TcpListener] $Tracker) {
+# The stand-in tracker: accepts on its own thread and stamps each connection as it is accepted, so a
+# deploy report the peer sends beside its announce (to the ledger, /report) delays neither stamp.
+Add-Type -TypeDefinition @'
+using System;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+
+public sealed class AnnounceStandIn : IDisposable
+{
+    private readonly TcpListener _listener = new TcpListener(IPAddress.Loopback, 0);
+    private long _announced;
+    public readonly ManualResetEventSlim Announced = new ManualResetEventSlim();
+    public int Reports;
+
+    public AnnounceStandIn()
+    {
+        _listener.Start();
+        new Thread(Accept) { IsBackground = true }.Start();
+    }
+
+    public int Port { get { return ((IPEndPoint)_listener.LocalEndpoint).Port; } }
+
+    /// <summary>Stopwatch timestamp of the connection that carried the first announce since Reset.</summary>
+    public long AnnouncedAt { get { return Interlocked.Read(ref _announced); } }
+
+    public void Reset() { Interlocked.Exchange(ref _announced, 0); Reports = 0; Announced.Reset(); }
+
+    private void Accept()
+    {
+        try
+        {
+            while (true)
+            {
+                TcpClient client = _listener.AcceptTcpClient();
+                long at = Stopwatch.GetTimestamp();
+                ThreadPool.QueueUserWorkItem(_ => Serve(client, at));
+            }
+        }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private void Serve(TcpClient client, long at)
+    {
+        using (client)
+        {
+            try
+            {
+                NetworkStream stream = client.GetStream();
+                var buffer = new byte[8192];
+                var request = new StringBuilder();
+                while (!request.ToString().Contains("\r\n\r\n"))
+                {
+                    int read = stream.Read(buffer, 0, buffer.Length);
+                    if (read <= 0) { return; }
+                    request.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                }
+
+                bool announce = request.ToString().StartsWith("GET ", StringComparison.Ordinal) && request.ToString().Contains("announce?") && request.ToString().Contains("info_hash=");
+                string body = announce ? "d8:intervali1800e5:peers0:e" : "d8:intervali15ee";
+                byte[] answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.Length + "\r\nConnection: close\r\n\r\n" + body);
+                stream.Write(answer, 0, answer.Length);
+                if (announce) { Interlocked.CompareExchange(ref _announced, at, 0); Announced.Set(); } else { Interlocked.Increment(ref Reports); }
+            }
+            catch (System.IO.IOException) { }
+        }
+    }
+
+    public void Dispose() { _listener.Stop(); }
+}
+'@
+
+function Measure-FirstAnnounce([string] $Variant, [int] $Round, $Torrent, $Tracker) {
     $path = Join-Path $WorkPath "announce-$Variant-$Round"
     $port = Get-FreePort
-    $accept = $Tracker.AcceptTcpClientAsync()
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $Tracker.Reset()
+    $started = [System.Diagnostics.Stopwatch]::GetTimestamp()
     $agent = Start-Agent $Variant @('Invoke-MurderPeer', '-Tag', 'Small', '-TorrentPath', $Torrent.TorrentPath, '-TempPath', (Join-Path $path 'tmp'),
         '-DestinationPath', (Join-Path $path 'releases'), '-Port', "$port", '-SeedSeconds', '0', '-StallTimeoutSeconds', '60',
         '-StatusPath', (Join-Path $path 'status.json'), '-ParentProcessId', "$PID")
     try {
-        if (-not $accept.Wait(60000)) { throw "The $Variant peer did not announce within 60 s: $(if ($agent.HasExited) { $agent.StandardError.ReadToEnd() })" }
-        $elapsed = $clock.Elapsed.TotalMilliseconds
+        if (-not $Tracker.Announced.Wait(60000)) { throw "The $Variant peer did not announce within 60 s: $(if ($agent.HasExited) { $agent.StandardError.ReadToEnd() })" }
         $cpu = Get-CpuMilliseconds $agent.Id
-        $client = $accept.Result
-        try {
-            $stream = $client.GetStream()
-            $buffer = [byte[]]::new(8192)
-            $request = ''
-            while (-not $request.Contains("`r`n`r`n")) {
-                $read = $stream.Read($buffer, 0, $buffer.Length)
-                if ($read -le 0) { break }
-                $request += [System.Text.Encoding]::ASCII.GetString($buffer, 0, $read)
-            }
-            if ($request -notmatch '^GET [^ ]*announce\?[^ ]*info_hash=') { throw "The $Variant peer sent no announce: $request" }
-            $body = 'd8:intervali1800e5:peers0:e'
-            $answer = [System.Text.Encoding]::ASCII.GetBytes("HTTP/1.1 200 OK`r`nContent-Type: text/plain`r`nContent-Length: $($body.Length)`r`nConnection: close`r`n`r`n$body")
-            $stream.Write($answer, 0, $answer.Length)
-        }
-        finally { $client.Dispose() }
+        $elapsed = ($Tracker.AnnouncedAt - $started) * 1000.0 / [System.Diagnostics.Stopwatch]::Frequency
         [pscustomobject]@{ Milliseconds = $elapsed; CpuMilliseconds = $cpu; PortListening = Test-Listening $port }
     }
     finally { Stop-Agent $agent }
@@ -174,9 +233,8 @@ function Measure-PeerPeak([string] $Variant, [int] $Round, $Torrent) {
 }
 
 $trackerPort = Get-FreePort
-$standIn = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+$standIn = [AnnounceStandIn]::new()
 try {
-    $standIn.Start()
     foreach ($name in 'small', 'big') {
         $release = New-Item -ItemType Directory -Path (Join-Path $WorkPath "release-$name")
         $megabytes = if ($name -eq 'small') { 1 } else { $SizeMB }
@@ -184,7 +242,7 @@ try {
         $file = [System.IO.File]::Create((Join-Path $release 'payload.bin'))
         try { for ($i = 0; $i -lt $megabytes; $i++) { [System.Random]::Shared.NextBytes($bytes); $file.Write($bytes, 0, $bytes.Length) } } finally { $file.Dispose() }
     }
-    $small = New-MurderTorrent -Tag Small -Path (Join-Path $WorkPath 'release-small') -Tracker "127.0.0.1:$($standIn.LocalEndpoint.Port)" -OutputDirectory (Join-Path $WorkPath 'seed-small')
+    $small = New-MurderTorrent -Tag Small -Path (Join-Path $WorkPath 'release-small') -Tracker "127.0.0.1:$($standIn.Port)" -OutputDirectory (Join-Path $WorkPath 'seed-small')
     $tracker = Start-MurderTracker -Port $trackerPort -BindAddress 127.0.0.1 -Open
     $big = New-MurderTorrent -Tag Big -Path (Join-Path $WorkPath 'release-big') -Tracker $tracker.Url -OutputDirectory (Join-Path $WorkPath 'seed-big')
 
@@ -214,7 +272,7 @@ finally {
     $env:MURDER_BACKGROUND_HOST = $savedHost
     Stop-MurderSeeding -All -WarningAction Ignore
     Stop-MurderTracker -Port $trackerPort -WarningAction Ignore
-    $standIn.Stop()
+    $standIn.Dispose()
 }
 
 function Get-Median([double[]] $Values) {

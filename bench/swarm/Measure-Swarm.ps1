@@ -128,6 +128,17 @@ function New-BenchNetwork([string[]] $Hosts) {
         Invoke-Native tc @('-n', $CoreNs, 'qdisc', 'add', 'dev', $name, 'root', 'tbf', 'rate', $rate, 'burst', "$burst", 'latency', '50ms') | Out-Null
         $addresses[$name] = $address
     }
+    # Static neighbour entries on every host, as a switch with fixed tables: under full load the
+    # softirq backlog drops packets, and three lost ARP probes fail a connect with "No route to
+    # host" (a N=32 peer could not reach the tracker for 40 s); TCP retransmits, ARP gives up.
+    $macs = @{}
+    foreach ($name in $Hosts) { $macs[$name] = (Invoke-Native ip @('-n', "$Prefix$name", '-j', 'link', 'show', 'eth0') | ConvertFrom-Json)[0].address }
+    foreach ($name in $Hosts) {
+        $batch = Join-Path ([System.IO.Path]::GetTempPath()) "mbench-neigh-$name.txt"
+        Set-Content -LiteralPath $batch -Value @($Hosts | Where-Object { $_ -ne $name } | ForEach-Object { "neigh replace $($addresses[$_]) lladdr $($macs[$_]) dev eth0 nud permanent" })
+        Invoke-Native ip @('-n', "$Prefix$name", '-batch', $batch) | Out-Null
+        Remove-Item -LiteralPath $batch
+    }
     $addresses
 }
 
@@ -346,6 +357,9 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
     $cpu = @{}
     $peaks = @{}
     foreach ($name in $Addresses.Keys) { $cpu[$name] = Get-HostCpuSeconds $name $dirs[$name]; $peaks[$name] = Get-PeakMegabytes $name $dirs[$name] }
+    # What runs on the peer hosts now (murder: the lingering agents, native `murder-agent` or managed `dotnet`).
+    $programs = @($peerNames | ForEach-Object { Get-Content (Join-Path $CgroupRoot "$_/cgroup.procs") -ErrorAction Ignore } |
+        ForEach-Object { (Get-Content "/proc/$_/comm" -ErrorAction Ignore) } | Where-Object { $_ -and $_ -notin 'timeout', 'time', 'sh', 'unshare' } | Group-Object -NoElement | ForEach-Object { "$($_.Name) x$($_.Count)" })
     Stop-BenchProcesses
     Start-Sleep -Milliseconds 300
 
@@ -373,6 +387,7 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
         SeederCpu      = $cpu['seed'].Total
         SeederPeakMB   = $peaks['seed']
         ControlCpu     = if ($Engine -eq 'murder') { $cpu['ctl'].Total } else { $null }
+        PeerPrograms   = $programs -join ', '
         Elapsed        = $allDone - $start
     }
 }
@@ -460,7 +475,7 @@ try {
         Write-Host "Running $engine ..."
         $run = Invoke-EngineRun $engine $addresses $torrent (Join-Path $WorkPath $engine) $seconds
         $summary = Format-Summary $run $F $TMin
-        Write-Host ("  {0}: last {1:N2} s ({2:N2} x T_min), {3} finished" -f $engine, $summary.LastCompletion, $summary.LastOverTMin, $summary.Finished)
+        Write-Host ("  {0}: last {1:N2} s ({2:N2} x T_min), {3} finished; on the peer hosts at the end: {4}" -f $engine, $summary.LastCompletion, $summary.LastOverTMin, $summary.Finished, $run.PeerPrograms)
         # Free the disk before the next engine.
         Get-ChildItem (Join-Path $WorkPath $engine) -Directory | Where-Object Name -like 'p*' |
             ForEach-Object { Remove-Item -Recurse -Force (Join-Path $_.FullName 'dest'), (Join-Path $_.FullName 'temp'), (Join-Path $_.FullName 'Bench.tgz'), (Join-Path $_.FullName 'srv/tmp'), (Join-Path $_.FullName 'srv/releases'), (Join-Path $_.FullName 'srv/murder') -ErrorAction Ignore }

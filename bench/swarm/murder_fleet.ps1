@@ -1,6 +1,7 @@
 # The benchmark's Murder deploy as a fleet runs it: one control session runs Invoke-MurderPeer
 # -ComputerName against every peer host over SSH (each host's agent is started detached and does the
-# work; no PowerShell starts on the peers; the results come from the tracker's deploy ledger). Writes the moment the command began (start.json beside this script's
+# work; no PowerShell starts on the peers; the results come from the tracker's deploy ledger and the
+# hosts' peer logs). Writes the moment the command began (start.json beside this script's
 # result directory) and, as each host finishes, that host's result.json with the times the
 # benchmark needs (Unix seconds).
 param(
@@ -28,21 +29,36 @@ $start = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
 Invoke-MurderPeer -ConfigPath $ConfigPath -ComputerName @($byAddress.Keys) -Tag Bench -DestinationPath '/srv/releases' -TempPath '/srv/tmp' `
     -TorrentPath $TorrentPath -SeedSeconds $SeedSeconds -Confirm:$false -ErrorAction Continue | ForEach-Object {
     $name = $byAddress[$_.ComputerName]
-    # The results come from the tracker's deploy ledger: the host's first report (its agent running)
-    # and its report of the release in place (seeding), which is after extraction. The ledger carries
-    # no first-piece time nor byte counts; those figures stay empty for this engine.
+    # Engine start: the host's first report to the tracker's deploy ledger (its agent running). The
+    # rest from the host's peer log (under its /srv/state), whose last "Download:" line the agent
+    # writes once the artifact is verified: first piece, verified, byte counts. Without that line
+    # (an older agent), completion is the ledger's report of the release in place (after extraction).
+    # The host may report seeding a moment before it writes that line: a few tries.
+    $download = $null
+    for ($try = 0; $try -lt 50 -and -not $download; $try++) {
+        if ($try) { Start-Sleep -Milliseconds 100 }
+        $download = Get-ChildItem -Path (Join-Path $directories[$name] 'srv/state') -Recurse -Filter '*.log' -File -ErrorAction Ignore |
+            Select-String -Pattern 'Download: first piece (\S*), verified (\S*), received (\d+) bytes \((\d+) wasted, (\d+) from seeders, (\d+) from peers\)' |
+            Select-Object -Last 1
+    }
+    $figures = if ($download) { $download.Matches[0].Groups } else { $null }
+    function Figure([int] $Index, [switch] $Time) {
+        if (-not $figures -or -not $figures[$Index].Value) { return $null }
+        if ($Time) { Unix ([DateTimeOffset]::Parse($figures[$Index].Value, [cultureinfo]::InvariantCulture)) } else { [long] $figures[$Index].Value }
+    }
     [ordered]@{
         engine        = 'murder'
         role          = 'peer'
         status        = "$($_.Status)"
         error         = $_.Error
         startedAt     = Unix $_.FirstReportUtc
-        firstPieceAt  = $null
-        verifiedAt    = Unix $_.LastReportUtc
-        received      = $null
-        wasted        = $null
-        fromSeeders   = $null
-        fromPeers     = $null
+        firstPieceAt  = Figure 1 -Time
+        verifiedAt    = if ($figures) { Figure 2 -Time } else { Unix $_.LastReportUtc }
+        inPlaceAt     = Unix $_.LastReportUtc
+        received      = Figure 3
+        wasted        = Figure 4
+        fromSeeders   = Figure 5
+        fromPeers     = Figure 6
         hostSeconds   = $_.Duration.TotalSeconds
     } | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $directories[$name] 'result.json')
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core;
@@ -80,6 +81,12 @@ internal static class PeerCommand
             log(result.AlreadyDeployed
                 ? $"'{request.Tag}' (the same release) is already in {result.Destination}; nothing was downloaded."
                 : $"'{request.Tag}' is in {result.Destination} ({result.Bytes:N0} bytes in {result.Duration.TotalSeconds:0.0} s).");
+            if (!result.AlreadyDeployed)
+            {
+                // The figures a fleet's ledger does not carry, for whoever reads the host's log (the swarm benchmark).
+                log(string.Create(CultureInfo.InvariantCulture, $"Download: first piece {result.FirstPieceAtUtc:o}, verified {result.VerifiedAtUtc:o}, received {result.BytesReceived} bytes ({result.BytesWasted} wasted, {result.BytesFromSeeders} from seeders, {result.BytesFromPeers} from peers)."));
+            }
+
             if (lingering is not null && request.UntilHostsDone > 0)
             {
                 log($"Seeding '{request.Tag}' on port {lingering.Record.Port} until the deploy ledger shows {request.UntilHostsDone} host(s) done, {seedSeconds} s at most.");

@@ -109,7 +109,17 @@ public sealed class FilePieceStore : IPieceStore
     /// a thread-pool hop per call, which costs more than a 16 KiB read from memory, and uploads
     /// read one block at a time.
     /// </remarks>
-    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation)
+    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation) => Read(offset, destination, once: false, cancellation);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// With direct I/O, through a granule-sized buffer that goes back to the spare ones at once (at
+    /// most one per concurrent reader): the store's cache keeps nothing of it and loses nothing it
+    /// had. Synchronous, like <see cref="ReadAsync"/>.
+    /// </remarks>
+    public ValueTask ReadOnceAsync(long offset, Memory<byte> destination, CancellationToken cancellation) => Read(offset, destination, once: true, cancellation);
+
+    private ValueTask Read(long offset, Memory<byte> destination, bool once, CancellationToken cancellation)
     {
         if (cancellation.IsCancellationRequested)
         {
@@ -118,7 +128,7 @@ public sealed class FilePieceStore : IPieceStore
 
         try
         {
-            if (!TryReadUncached(offset, destination.Span))
+            if (!(once ? TryReadOnceUncached(offset, destination.Span) : TryReadUncached(offset, destination.Span)))
             {
                 ReadBuffered(offset, destination.Span);
             }
@@ -128,6 +138,18 @@ public sealed class FilePieceStore : IPieceStore
         catch (Exception error) when (error is IOException or ObjectDisposedException or UnauthorizedAccessException)
         {
             return ValueTask.FromException(error);
+        }
+    }
+
+    /// <summary>How many granules the cache holds now (tests).</summary>
+    internal int CachedGranuleCount
+    {
+        get
+        {
+            lock (_cacheLock)
+            {
+                return _granules.Count;
+            }
         }
     }
 
@@ -230,6 +252,55 @@ public sealed class FilePieceStore : IPieceStore
         }
 
         return true;
+    }
+
+    /// <summary>Reads with direct I/O in aligned chunks of at most a granule, none of them cached; false when direct I/O is off or was refused.</summary>
+    private bool TryReadOnceUncached(long offset, Span<byte> destination)
+    {
+        SafeFileHandle? direct = Volatile.Read(ref _direct);
+        if (direct is null)
+        {
+            return false;
+        }
+
+        Memory<byte> scratch = RentBuffer();
+        try
+        {
+            int done = 0;
+            while (done < destination.Length)
+            {
+                long position = offset + done;
+                long start = position / UncachedIo.Alignment * UncachedIo.Alignment;
+                int skip = (int)(position - start);
+                int count = Math.Min(destination.Length - done, GranuleSize - skip);
+                int want = (int)UncachedIo.RoundUp(skip + count);
+                int have = 0;
+                while (have < skip + count)
+                {
+                    int read = 0;
+                    if (!TryDirect(() => read = RandomAccess.Read(direct, scratch.Span[have..want], start + have)))
+                    {
+                        return false;
+                    }
+
+                    if (read == 0)
+                    {
+                        throw TruncatedAt(start + have);
+                    }
+
+                    have += read;
+                }
+
+                scratch.Span.Slice(skip, count).CopyTo(destination[done..]);
+                done += count;
+            }
+
+            return true;
+        }
+        finally
+        {
+            ReturnBuffer(scratch);
+        }
     }
 
     /// <summary>Writes with direct I/O what is aligned (all but the file's last partial 4 KiB), and keeps the granules current.</summary>

@@ -16,6 +16,13 @@ public interface IPieceStore : IAsyncDisposable
     /// <summary>Reads exactly <c>destination.Length</c> bytes at an offset.</summary>
     ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellation);
 
+    /// <summary>
+    /// Reads like <see cref="ReadAsync"/> data that will not be asked for again soon (a check of
+    /// the whole store): a store with a cache of its own does not keep it, so a seeder that verified
+    /// its artifact holds no memory for it until uploads ask.
+    /// </summary>
+    ValueTask ReadOnceAsync(long offset, Memory<byte> destination, CancellationToken cancellation) => ReadAsync(offset, destination, cancellation);
+
     /// <summary>Writes bytes at an offset.</summary>
     ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellation);
 

@@ -27,7 +27,7 @@ public static class PieceChecker
             byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
             try
             {
-                await store.ReadAsync((long)index * torrent.PieceLength, buffer.AsMemory(0, size), token).ConfigureAwait(false);
+                await store.ReadOnceAsync((long)index * torrent.PieceLength, buffer.AsMemory(0, size), token).ConfigureAwait(false);
                 if (Matches(buffer.AsSpan(0, size), torrent.GetPieceHash(index)))
                 {
                     lock (gate)

@@ -4,7 +4,10 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Murder.Core.MetaInfo;
+using Murder.Core.PeerWire;
 using Murder.Core.Storage;
+using Murder.Core.Tests.Swarm;
 using Xunit;
 
 namespace Murder.Core.Tests.Storage;
@@ -118,6 +121,38 @@ public sealed class FilePieceStoreTests : IDisposable
         Assert.True(ResidentBytes(buffered) >= length / 2, $"buffered: {ResidentBytes(buffered)} bytes resident");
         Assert.True(ResidentBytes(direct) < 1024 * 1024, $"direct: {ResidentBytes(direct)} bytes resident");
         Assert.Equal(content, File.ReadAllBytes(direct));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task A_check_of_the_whole_store_reads_it_exactly_and_leaves_the_upload_cache_as_it_was(bool uncached, int pieceLength, int length)
+    {
+        (TorrentMetaInfo torrent, byte[] content) = SwarmTestData.Make(length, pieceLength, seed: length);
+        string path = _temp.Combine("seed.tgz");
+        File.WriteAllBytes(path, content);
+        await using FilePieceStore store = FilePieceStore.OpenForReading(path, length, uncached);
+
+        // A seeder verifying its artifact: every piece matches, and nothing of it stays in memory.
+        Bitfield have = await PieceChecker.CheckAsync(torrent, store, null, CancellationToken.None);
+        Assert.True(have.AllSet, $"{have.CountMissing} pieces did not match");
+        Assert.Equal(0, store.CachedGranuleCount);
+
+        // Reads at odd offsets and lengths that cross 4 KiB and granule boundaries, and the file's tail.
+        foreach ((long offset, int count) in new[] { (0L, length), (1L, Math.Min(length - 1, 70_000)), (length - Math.Min(length, 5000), Math.Min(length, 5000)), (length / 3, length / 3) })
+        {
+            var read = new byte[count];
+            await store.ReadOnceAsync(offset, read, CancellationToken.None);
+            Assert.True(content.AsSpan((int)offset, count).SequenceEqual(read), $"{count} bytes at {offset} differ");
+        }
+
+        Assert.Equal(0, store.CachedGranuleCount);
+
+        // Uploads still fill the cache, and a later check neither empties nor refills it.
+        await AssertReadsBackAsync(store, content, 16 * 1024, 13);
+        int cached = store.CachedGranuleCount;
+        Assert.Equal(store.IsUncached ? Math.Min(FilePieceStore.CachedGranules, (length + FilePieceStore.GranuleSize - 1) / FilePieceStore.GranuleSize) : 0, cached);
+        Assert.True((await PieceChecker.CheckAsync(torrent, store, null, CancellationToken.None)).AllSet);
+        Assert.Equal(cached, store.CachedGranuleCount);
     }
 
     [Fact]
