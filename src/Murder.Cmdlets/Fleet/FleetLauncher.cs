@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Murder.Core;
+using Murder.Core.Fleet;
 
 namespace Murder.Cmdlets.Fleet;
 
@@ -27,7 +28,9 @@ internal sealed class FleetLauncher
         _pending = new ConcurrentQueue<FleetTarget>(targets);
         _launch = launch;
         int workers = Math.Max(1, Math.Min(throttleLimit, targets.Count));
+        var reserve = ThreadPoolReserve.Raise(workers);
         _workers = Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cancellation), CancellationToken.None)));
+        _workers.ContinueWith(_ => reserve.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Hosts not yet taken by a worker.</summary>

@@ -269,6 +269,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         int limit = Configuration.ThrottleLimit;
         var completed = new ConcurrentQueue<(FleetJob Job, HostOutcome Outcome)>();
         using var throttle = new SemaphoreSlim(limit, limit);
+        using var reserve = ThreadPoolReserve.Raise(Math.Min(limit, jobs.Count));
         Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed))).ToArray();
         Task all = Task.WhenAll(workers);
         int done = 0, failed = 0;
