@@ -234,6 +234,30 @@ internal sealed class PiecePicker
         progress.ReturnBuffer();
     }
 
+    /// <summary>Whether a piece has a block nobody is asked for yet (unstarted, or in progress with one unrequested).</summary>
+    public bool IsRequestable(int index)
+    {
+        if (_unstarted[index])
+        {
+            return true;
+        }
+
+        if (!_inProgress.TryGetValue(index, out PieceProgress? progress))
+        {
+            return false;
+        }
+
+        for (int block = 0; block < progress.BlockCount; block++)
+        {
+            if (!progress.IsReceived(block) && progress.RequestCount(block) == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether a block is still wanted (not yet received and its piece not done).</summary>
     public bool IsWanted(BlockRequest block) =>
         _inProgress.TryGetValue(block.Piece, out PieceProgress? progress) && !progress.IsReceived(block.Begin / _blockLength);

@@ -123,11 +123,29 @@ internal sealed class RequestScheduler
         }
     }
 
+    /// <summary>The fastest connection's rate at the last tick: a connection far below it is a slow one.</summary>
+    public double BestRate { get; set; }
+
     private int QueueDepth(PeerSession session)
     {
         double blocks = session.DownloadRate * _settings.RequestQueueTime.TotalSeconds / _blockLength;
-        return (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+        int depth = (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+        if (session.DownloadRate > 0 && session.DownloadRate * SlowConnectionRatio < BestRate)
+        {
+            // A slow connection keeps only a few requests: what it holds, a faster one would have
+            // to wait for (a peer at a tenth of the rate, shared by 60 requesters 16 blocks each,
+            // answers after a T_min), and what it does not hold, the fast ones fetch.
+            depth = Math.Min(depth, SlowConnectionQueue);
+        }
+
+        return depth;
     }
+
+    /// <summary>A connection this many times slower than the fastest is slow.</summary>
+    public const double SlowConnectionRatio = 4;
+
+    /// <summary>Requests kept outstanding on a slow connection.</summary>
+    public const int SlowConnectionQueue = 4;
 
     /// <summary>
     /// Connected peers holding every piece (pieces only they hold are the ones to ask a seed for),

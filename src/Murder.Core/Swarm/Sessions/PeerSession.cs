@@ -104,6 +104,18 @@ internal sealed class PeerSession
         Link.Close();
     }
 
+    /// <summary>Folds the bytes received since the last sample into <see cref="DownloadRate"/> once <paramref name="minimum"/> has passed since it; true when it did.</summary>
+    public bool SampleRateAfter(TimeSpan now, TimeSpan minimum)
+    {
+        if (now - _rateSampleAt < minimum)
+        {
+            return false;
+        }
+
+        SampleRate(now);
+        return true;
+    }
+
     /// <summary>Folds the bytes received since the last sample into <see cref="DownloadRate"/>.</summary>
     public void SampleRate(TimeSpan now)
     {
