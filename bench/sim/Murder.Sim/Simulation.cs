@@ -353,7 +353,7 @@ public sealed class Simulation
             if (receiver.Index == TraceHost)
             {
                 int bucket = (int)((_clock.Now - receiver.LaunchAt) / 10_000_000);
-                string source = host.IsSeeder ? "origin" : host.CompletedAt is not null ? "done" : "leech";
+                string source = (host.IsSeeder ? "origin" : host.CompletedAt is not null ? "done" : "leech") + (host.IsSlow ? "-slow" : string.Empty);
                 _trace[(bucket, source)] = _trace.GetValueOrDefault((bucket, source)) + block.Length;
                 int seeds = receiver.Engine.Sessions.Count(x => x.RemoteHave.AllSet);
                 int busy = receiver.Engine.Sessions.Count(x => x.Outstanding.Count > 0);

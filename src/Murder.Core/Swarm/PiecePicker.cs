@@ -234,6 +234,9 @@ internal sealed class PiecePicker
         progress.ReturnBuffer();
     }
 
+    /// <summary>The number of blocks in a piece.</summary>
+    public int BlocksIn(int index) => (_torrent.GetPieceSize(index) + _blockLength - 1) / _blockLength;
+
     /// <summary>Whether a piece has a block nobody is asked for yet (unstarted, or in progress with one unrequested).</summary>
     public bool IsRequestable(int index)
     {

@@ -54,6 +54,9 @@ internal sealed class SwarmEngine
     private TimeSpan? _completedAfter;
     private bool _stopped;
 
+    /// <summary>Blocks uploaded per piece, kept by an origin (a seed from the start) to notice a piece asked for again.</summary>
+    private readonly int[]? _sentBlocks;
+
     /// <param name="torrent">The torrent.</param>
     /// <param name="have">The pieces already held, verified (all of them for a seeder).</param>
     /// <param name="settings">Validated settings.</param>
@@ -77,6 +80,7 @@ internal sealed class SwarmEngine
         _choker = new Choker(settings, random);
         _requests = new RequestScheduler(_picker, _sessions, settings, peerId, blockLength);
         _announcer = announces ? new AnnounceScheduler(settings.DefaultAnnounceInterval, have.AllSet) : null;
+        _sentBlocks = have.AllSet ? new int[torrent.PieceCount] : null;
     }
 
     /// <summary>Time since the engine started, on its clock.</summary>
@@ -233,6 +237,9 @@ internal sealed class SwarmEngine
         {
             case PeerMessageKind.Choke:
                 session.PeerChoking = true;
+                // A seed that chokes us (an origin declining pieces it sent already) is asked only
+                // for what no one else holds once it unchokes again.
+                session.SeedDeclined |= session.RemoteHave.AllSet;
                 // Blocks already on their way may still arrive (BEP 3 lets a choke drop them or not).
                 session.Unrequested.Withdrew(session.Outstanding.Count);
                 _requests.ReleaseOutstanding(session, now);
@@ -303,6 +310,11 @@ internal sealed class SwarmEngine
 
         session.Uploaded += block.Length;
         _uploaded += block.Length;
+        if (_sentBlocks is not null)
+        {
+            _sentBlocks[block.Piece]++;
+        }
+
         return true;
     }
 
@@ -346,6 +358,12 @@ internal sealed class SwarmEngine
             else if (now - session.LastSent > _settings.KeepAliveInterval)
             {
                 session.Send(new OutgoingMessage(PeerMessageKind.KeepAlive), now);
+            }
+
+            if (session.Declined && session.AmChoking && session.PeerInterested && _settings.UnchokeAll)
+            {
+                session.AmChoking = false;
+                session.Send(new OutgoingMessage(PeerMessageKind.Unchoke), now);
             }
 
             if (session.Outstanding.Count == 0)
@@ -499,6 +517,19 @@ internal sealed class SwarmEngine
         if (session.QueuedUploads >= _settings.MaxQueuedUploads)
         {
             throw new PeerProtocolException(PeerProtocolError.InvalidMessageLength, $"The peer queued more than {_settings.MaxQueuedUploads} requests.");
+        }
+
+        if (_sentBlocks is not null && !session.Declined && _sentBlocks[block.Piece] >= _picker.BlocksIn(block.Piece) && _settings.UnchokeAll)
+        {
+            // The origin is asked again for a piece it has sent in full: peers hold it. Choke the
+            // peer once (standard BEP 3; its requests return to it and go to the peers that
+            // finished, which have nothing else to do), unchoke it at the next tick. A Murder peer
+            // then asks this seed only for what no one else holds; one that has no other source
+            // loses one tick.
+            session.Declined = true;
+            session.AmChoking = true;
+            session.Send(new OutgoingMessage(PeerMessageKind.Choke), now);
+            return;
         }
 
         session.CancelledUploads.Remove(block);

@@ -75,8 +75,13 @@ internal sealed class RequestScheduler
         _scratch.Clear();
         if (session.RemoteHave.AllSet)
         {
-            (int seeds, int rank, int downloading) = SeedView();
-            _picker.Pick(session.RemoteHave, room, session.Outstanding, _scratch, seeds, (rank, downloading));
+            // With one seed in view (the origin, as far as we can tell) it is asked only for pieces
+            // no downloading peer holds, so its upload goes to distinct pieces. With several, the
+            // others are peers that finished: their uploads are idle, and holding back from them
+            // left newcomers fetching at a quarter of the rate from busy (or slow) downloaders.
+            (int seeds, int declined, int rank, int downloading) = SeedView();
+            int maxAvailability = session.SeedDeclined ? declined : seeds > 1 ? int.MaxValue : seeds;
+            _picker.Pick(session.RemoteHave, room, session.Outstanding, _scratch, maxAvailability, (rank, downloading));
         }
         else
         {
@@ -153,9 +158,10 @@ internal sealed class RequestScheduler
     /// and their count. In a swarm where everyone is connected to everyone, each peer computes the
     /// same ranks.
     /// </summary>
-    private (int Seeds, int Rank, int Downloading) SeedView()
+    private (int Seeds, int Declined, int Rank, int Downloading) SeedView()
     {
         int seeds = 0;
+        int declined = 0;
         int rank = 0;
         int downloading = 1;
         foreach (PeerSession session in _sessions)
@@ -163,6 +169,7 @@ internal sealed class RequestScheduler
             if (session.RemoteHave.AllSet)
             {
                 seeds++;
+                declined += session.SeedDeclined ? 1 : 0;
             }
             else
             {
@@ -174,6 +181,6 @@ internal sealed class RequestScheduler
             }
         }
 
-        return (seeds, rank, downloading);
+        return (seeds, declined, rank, downloading);
     }
 }

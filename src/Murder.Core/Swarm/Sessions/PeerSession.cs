@@ -51,6 +51,12 @@ internal sealed class PeerSession
 
     public bool StartedAsSeed { get; set; }
 
+    /// <summary>We are an origin and choked this peer once for asking a piece we had sent already.</summary>
+    public bool Declined { get; set; }
+
+    /// <summary>This seed choked us: it is asked only for pieces no one else holds.</summary>
+    public bool SeedDeclined { get; set; }
+
     public List<BlockRequest> Outstanding { get; } = new();
 
     public HashSet<BlockRequest> CancelledUploads { get; } = new();
