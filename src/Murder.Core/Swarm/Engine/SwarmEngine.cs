@@ -26,7 +26,11 @@ internal sealed class SwarmEngine
     /// <summary>A connection's rate is sampled at a block's arrival at most this often (and at every tick).</summary>
     private static readonly TimeSpan RateSampleInterval = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>...and only once this many blocks arrived since the last sample.</summary>
+    private const int RateSampleBlocks = 8;
+
     private readonly TorrentMetaInfo _torrent;
+    private readonly int _blockLength;
     private readonly SwarmSettings _settings;
     private readonly ISwarmActions _actions;
     private readonly TimeProvider _time;
@@ -70,6 +74,7 @@ internal sealed class SwarmEngine
     public SwarmEngine(TorrentMetaInfo torrent, Bitfield have, SwarmSettings settings, byte[] peerId, ISwarmActions actions, TimeProvider time, Random random, bool announces, int blockLength = PeerWireLimits.BlockLength, bool assembleData = true)
     {
         _torrent = torrent;
+        _blockLength = blockLength;
         _settings = settings;
         _actions = actions;
         _time = time;
@@ -565,7 +570,7 @@ internal sealed class SwarmEngine
         PieceProgress? completed = payload.IsSingleSegment
             ? _picker.BlockReceived(block, payload.FirstSpan, session, out bool accepted)
             : _picker.BlockReceived(block, payload.ToArray(), session, out accepted);
-        if (session.SampleRateAfter(now, RateSampleInterval))
+        if (session.SampleRateAfter(now, RateSampleInterval, RateSampleBlocks * (long)_blockLength))
         {
             // Rates are known within tens of milliseconds, not at the next tick: a download at
             // 10 Gbit/s may take less time than one tick.

@@ -110,10 +110,15 @@ internal sealed class PeerSession
         Link.Close();
     }
 
-    /// <summary>Folds the bytes received since the last sample into <see cref="DownloadRate"/> once <paramref name="minimum"/> has passed since it; true when it did.</summary>
-    public bool SampleRateAfter(TimeSpan now, TimeSpan minimum)
+    /// <summary>
+    /// Folds the bytes received since the last sample into <see cref="DownloadRate"/> once both
+    /// <paramref name="minimum"/> has passed and <paramref name="minimumBytes"/> arrived since it;
+    /// true when it did. (One block in a short window is no rate: at 10 Mbit/s such samples were
+    /// spikes that made every other connection look slow.)
+    /// </summary>
+    public bool SampleRateAfter(TimeSpan now, TimeSpan minimum, long minimumBytes)
     {
-        if (now - _rateSampleAt < minimum)
+        if (now - _rateSampleAt < minimum || Downloaded - _rateSampleBytes < minimumBytes)
         {
             return false;
         }
