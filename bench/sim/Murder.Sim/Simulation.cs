@@ -526,6 +526,12 @@ public sealed class Simulation
 
         if (Environment.GetEnvironmentVariable("MURDER_SIM_TRACE") is not null)
         {
+            foreach (SimHost peer in peers.Where(p => p.Alive && p.CompletedAt is null && p.Engine is not null))
+            {
+                var sessions = peer.Engine.Sessions;
+                Console.Error.WriteLine(System.FormattableString.Invariant($"stuck peer={peer.Index} have={peer.Engine.Have.CountSet} sessions={sessions.Count} seeds={sessions.Count(x => x.RemoteHave.AllSet)} declined={sessions.Count(x => x.SeedDeclined)} interested={sessions.Count(x => x.AmInterested)} choked={sessions.Count(x => x.PeerChoking)} outstanding={sessions.Sum(x => x.Outstanding.Count)} peerInterested={sessions.Count(x => x.PeerInterested)} origin={sessions.Any(x => ((SimLink)x.Link).Remote.Owner.IsSeeder)}"));
+            }
+
             foreach (SimHost peer in peers.OrderBy(p => p.LaunchAt))
             {
                 var stats = peer.Engine?.GetStatistics();

@@ -26,6 +26,9 @@ internal sealed class SwarmEngine
     /// <summary>A connection's rate is sampled at a block's arrival at most this often (and at every tick).</summary>
     private static readonly TimeSpan RateSampleInterval = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>A connection of no use either way for this long may be dropped when every slot is taken.</summary>
+    private static readonly TimeSpan UselessConnectionAge = TimeSpan.FromSeconds(1);
+
     /// <summary>...and only once this many blocks arrived since the last sample.</summary>
     private const int RateSampleBlocks = 8;
 
@@ -380,6 +383,7 @@ internal sealed class SwarmEngine
         }
 
         _requests.BestRate = best;
+        MakeRoom(now);
         _choker.Tick(_sessions, now);
         DialDue(now);
         AnnounceDue(now);
@@ -689,6 +693,33 @@ internal sealed class SwarmEngine
         foreach (PeerSession session in _sessions)
         {
             _requests.RequestMore(session, now);
+        }
+    }
+
+    /// <summary>
+    /// A downloading peer whose every connection slot is taken drops a few connections that have
+    /// been of no use either way for a second, so it can dial others. Without this, peers that
+    /// joined together with nothing filled each other's 64 slots and never reached a seed (130 of
+    /// 1,000 in the simulator once dials followed events).
+    /// </summary>
+    private void MakeRoom(TimeSpan now)
+    {
+        if (_picker.IsComplete || _sessions.Count < _settings.MaxConnections)
+        {
+            return;
+        }
+
+        int dropped = 0;
+        foreach (PeerSession session in _sessionScratch)
+        {
+            if (!session.AmInterested && !session.PeerInterested && session.QueuedUploads == 0 && now - session.ConnectedAt >= UselessConnectionAge)
+            {
+                session.Close();
+                if (++dropped >= Math.Max(1, _settings.MaxConnections / 8))
+                {
+                    return;
+                }
+            }
         }
     }
 

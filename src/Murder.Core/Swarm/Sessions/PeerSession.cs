@@ -24,8 +24,11 @@ internal sealed class PeerSession
         IsOutgoing = outgoing;
         RemoteHave = new Bitfield(pieceCount);
         Unrequested = new UnrequestedBlockAllowance(unrequestedMargin);
-        LastReceived = LastSent = _rateSampleAt = now;
+        LastReceived = LastSent = _rateSampleAt = ConnectedAt = now;
     }
+
+    /// <summary>When the handshake completed.</summary>
+    public TimeSpan ConnectedAt { get; }
 
     public IPeerLink Link { get; }
 

@@ -252,6 +252,27 @@ public class SwarmEngineTests
         Assert.Equal(18, actions.Dials.Count);
     }
 
+    [Fact]
+    public void A_downloader_with_every_slot_taken_by_useless_connections_drops_some_to_dial_others()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 31);
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MaxConnections = 2 });
+        var first = new RecordingLink();
+        var second = new RecordingLink();
+        Assert.NotNull(engine.Connected(first, new IPEndPoint(IPAddress.Parse("198.18.0.6"), 40_006), Id('e'), null));
+        Assert.NotNull(engine.Connected(second, new IPEndPoint(IPAddress.Parse("198.18.0.7"), 40_007), Id('g'), null));
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        engine.Tick();
+        Assert.False(first.Closed || second.Closed, "a connection younger than a second was dropped");
+
+        // Peers with nothing, neither side interested: at the limit, one goes to make room.
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        engine.Tick();
+        Assert.True(first.Closed || second.Closed, "every slot stayed taken by peers with nothing for us");
+    }
+
     private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
         new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
 
