@@ -46,6 +46,9 @@ internal sealed class SimHost : ISwarmActions
 
     public long? CompletedAt { get; set; }
 
+    /// <summary>Block bytes this host received from the seeder.</summary>
+    public long FromSeeder { get; set; }
+
     /// <summary>Blocks queued for upload, in the order they were requested.</summary>
     public Queue<(SimLink Link, BlockRequest Block)> Uplink { get; } = new();
 

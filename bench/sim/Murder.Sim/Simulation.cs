@@ -46,6 +46,8 @@ public sealed class Simulation
     private int _copies;
     private int _unfinished;
     private int _ephemeralPort = 40_000;
+    private static readonly int TraceHost = int.Parse(Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_HOST") ?? "-1", System.Globalization.CultureInfo.InvariantCulture);
+    private readonly SortedDictionary<(int, string), long> _trace = new();
 
     /// <summary>Sets up the torrent and the tracker; <see cref="Run"/> does the rest.</summary>
     public Simulation(SimulationOptions options)
@@ -343,6 +345,21 @@ public sealed class Simulation
         SimHost receiver = link.Remote.Owner;
         if (!link.Closed && receiver.Alive)
         {
+            if (host.IsSeeder)
+            {
+                receiver.FromSeeder += block.Length;
+            }
+
+            if (receiver.Index == TraceHost)
+            {
+                int bucket = (int)((_clock.Now - receiver.LaunchAt) / 10_000_000);
+                string source = (host.IsSeeder ? "origin" : host.CompletedAt is not null ? "done" : "leech") + (host.IsSlow ? "-slow" : string.Empty);
+                _trace[(bucket, source)] = _trace.GetValueOrDefault((bucket, source)) + block.Length;
+                int seeds = receiver.Engine.Sessions.Count(x => x.RemoteHave.AllSet);
+                int busy = receiver.Engine.Sessions.Count(x => x.Outstanding.Count > 0);
+                _trace[(bucket, $"conn={receiver.Engine.Sessions.Count} seeds={seeds} busy={busy} unchoked={receiver.Engine.Sessions.Count(x => !x.PeerChoking)} interested={receiver.Engine.Sessions.Count(x => x.AmInterested)}")] = 0;
+            }
+
             long arrives = _clock.Now + _latency;
             long delivered = Math.Max(arrives, receiver.DownFree + (long)(block.Length * 8 / receiver.DownBitsPerSecond * 1e9));
             receiver.DownFree = delivered;
@@ -505,6 +522,26 @@ public sealed class Simulation
         foreach (SimHost peer in peers)
         {
             digest.Append(peer.CompletedAt ?? -1).Append(',');
+        }
+
+        if (Environment.GetEnvironmentVariable("MURDER_SIM_TRACE") is not null)
+        {
+            foreach (SimHost peer in peers.Where(p => p.Alive && p.CompletedAt is null && p.Engine is not null))
+            {
+                var sessions = peer.Engine.Sessions;
+                Console.Error.WriteLine(System.FormattableString.Invariant($"stuck peer={peer.Index} have={peer.Engine.Have.CountSet} sessions={sessions.Count} seeds={sessions.Count(x => x.RemoteHave.AllSet)} declined={sessions.Count(x => x.SeedDeclined)} interested={sessions.Count(x => x.AmInterested)} choked={sessions.Count(x => x.PeerChoking)} outstanding={sessions.Sum(x => x.Outstanding.Count)} peerInterested={sessions.Count(x => x.PeerInterested)} origin={sessions.Any(x => ((SimLink)x.Link).Remote.Owner.IsSeeder)}"));
+            }
+
+            foreach (SimHost peer in peers.OrderBy(p => p.LaunchAt))
+            {
+                var stats = peer.Engine?.GetStatistics();
+                Console.Error.WriteLine(System.FormattableString.Invariant($"trace peer={peer.Index} launch={peer.LaunchAt / 1e9:0.000} ratio={((peer.CompletedAt ?? 0) - peer.LaunchAt) / 1e9 / fluid:0.00} first={stats?.FirstPieceAfter?.TotalMilliseconds:0.0}ms fromSeeder={peer.FromSeeder / (double)_options.Size:0.000} fromSeeds={stats?.BytesFromSeeds / (double)_options.Size:0.000} sessions={stats?.ConnectedPeers} slow={peer.IsSlow}"));
+            }
+        }
+
+        foreach (((int bucket, string source), long bytes) in _trace)
+        {
+            Console.Error.WriteLine(System.FormattableString.Invariant($"bucket {bucket * 10}ms {source} {bytes * 100 * 8 / 1e9:0.00}"));
         }
 
         double virtualSeconds = _clock.Now / 1e9;

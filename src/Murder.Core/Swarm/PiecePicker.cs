@@ -27,6 +27,10 @@ internal sealed class PiecePicker
     private readonly Dictionary<int, PieceProgress> _inProgress = new();
     private readonly HashSet<int> _verifying = new();
 
+    /// <summary>Pieces in progress with a block neither received nor requested (step 1 of a pick looks only at these).</summary>
+    private readonly HashSet<int> _open = new();
+    private readonly List<int> _openScratch = new();
+
     /// <summary>Pieces neither had, in progress nor being verified: where new pieces are chosen, a word at a time.</summary>
     private readonly Bitfield _unstarted;
     private readonly Random _random;
@@ -118,18 +122,25 @@ internal sealed class PiecePicker
     {
         int wanted = output.Count + max;
 
-        // 1. Unrequested blocks of pieces already started.
-        foreach (PieceProgress progress in _inProgress.Values)
+        // 1. Unrequested blocks of pieces already started (only pieces with such blocks are looked at:
+        // with 64 connections a thousand pieces may be in flight, most of them fully requested).
+        _openScratch.Clear();
+        foreach (int index in _open)
+        {
+            if (peerHave[index] && _availability[index] <= maxAvailability)
+            {
+                _openScratch.Add(index);
+            }
+        }
+
+        foreach (int index in _openScratch)
         {
             if (output.Count >= wanted)
             {
                 return;
             }
 
-            if (peerHave[progress.Index] && !progress.IsComplete && _availability[progress.Index] <= maxAvailability)
-            {
-                TakeBlocks(progress, wanted, output, duplicatesOf: null);
-            }
+            TakeBlocks(_inProgress[index], wanted, output, duplicatesOf: null);
         }
 
         // 2. New pieces: random while we have nothing, rarest first after that; our stripe first.
@@ -150,6 +161,7 @@ internal sealed class PiecePicker
             _inProgress.Add(next, progress);
             _unstarted.Clear(next);
             TakeBlocks(progress, wanted, output, duplicatesOf: null);
+            Track(progress);
         }
 
         // 3. Endgame: every missing piece is started and every missing block is requested somewhere;
@@ -197,10 +209,12 @@ internal sealed class PiecePicker
         progress.ReleaseRequest(blockIndex);
         if (!progress.IsComplete)
         {
+            Track(progress);
             return null;
         }
 
         _inProgress.Remove(block.Piece);
+        _open.Remove(block.Piece);
         _verifying.Add(block.Piece);
         return progress;
     }
@@ -217,6 +231,7 @@ internal sealed class PiecePicker
         if (_inProgress.TryGetValue(block.Piece, out PieceProgress? progress))
         {
             progress.ReleaseRequest(block.Begin / _blockLength);
+            Track(progress);
         }
     }
 
@@ -234,6 +249,25 @@ internal sealed class PiecePicker
         progress.ReturnBuffer();
     }
 
+    /// <summary>The number of blocks in a piece.</summary>
+    public int BlocksIn(int index) => (_torrent.GetPieceSize(index) + _blockLength - 1) / _blockLength;
+
+    /// <summary>Whether a piece has a block nobody is asked for yet (unstarted, or in progress with one unrequested).</summary>
+    public bool IsRequestable(int index)
+    {
+        if (_unstarted[index])
+        {
+            return true;
+        }
+
+        if (!_inProgress.TryGetValue(index, out PieceProgress? progress))
+        {
+            return false;
+        }
+
+        return progress.OpenBlocks > 0;
+    }
+
     /// <summary>Whether a block is still wanted (not yet received and its piece not done).</summary>
     public bool IsWanted(BlockRequest block) =>
         _inProgress.TryGetValue(block.Piece, out PieceProgress? progress) && !progress.IsReceived(block.Begin / _blockLength);
@@ -247,6 +281,7 @@ internal sealed class PiecePicker
         }
 
         _inProgress.Clear();
+        _open.Clear();
     }
 
     private void TakeBlocks(PieceProgress progress, int wanted, List<BlockRequest> output, IReadOnlyCollection<BlockRequest>? duplicatesOf)
@@ -269,6 +304,21 @@ internal sealed class PiecePicker
                 output.Add(request);
             }
         }
+
+        Track(progress);
+    }
+
+    /// <summary>Keeps <see cref="_open"/> in step with a piece's open blocks.</summary>
+    private void Track(PieceProgress progress)
+    {
+        if (progress.OpenBlocks > 0 && _inProgress.ContainsKey(progress.Index))
+        {
+            _open.Add(progress.Index);
+        }
+        else
+        {
+            _open.Remove(progress.Index);
+        }
     }
 
     /// <summary>Every missing piece is in progress or being verified, and every missing block is requested.</summary>
@@ -277,21 +327,7 @@ internal sealed class PiecePicker
         && Have.CountSet + _inProgress.Count + _verifying.Count >= _torrent.PieceCount
         && !HasUnrequestedBlocks();
 
-    private bool HasUnrequestedBlocks()
-    {
-        foreach (PieceProgress progress in _inProgress.Values)
-        {
-            for (int block = 0; block < progress.BlockCount; block++)
-            {
-                if (!progress.IsReceived(block) && progress.RequestCount(block) == 0)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
+    private bool HasUnrequestedBlocks() => _open.Count > 0;
 
     private static bool Contains(IReadOnlyCollection<BlockRequest> requests, BlockRequest request)
     {

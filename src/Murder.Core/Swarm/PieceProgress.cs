@@ -26,6 +26,7 @@ internal sealed class PieceProgress
         BlockCount = (size + blockLength - 1) / blockLength;
         _requestCount = new byte[BlockCount];
         _received = new bool[BlockCount];
+        OpenBlocks = BlockCount;
         Buffer = assemble ? ArrayPool<byte>.Shared.Rent(size) : Array.Empty<byte>();
     }
 
@@ -40,6 +41,9 @@ internal sealed class PieceProgress
     public byte[] Buffer { get; private set; }
 
     public int ReceivedCount { get; private set; }
+
+    /// <summary>Blocks neither received nor requested: the picker looks only at pieces with some.</summary>
+    public int OpenBlocks { get; private set; }
 
     public bool IsComplete => ReceivedCount == BlockCount;
 
@@ -56,6 +60,11 @@ internal sealed class PieceProgress
     {
         if (_requestCount[block] < byte.MaxValue)
         {
+            if (_requestCount[block] == 0 && !_received[block])
+            {
+                OpenBlocks--;
+            }
+
             _requestCount[block]++;
         }
     }
@@ -65,6 +74,10 @@ internal sealed class PieceProgress
         if (_requestCount[block] > 0)
         {
             _requestCount[block]--;
+            if (_requestCount[block] == 0 && !_received[block])
+            {
+                OpenBlocks++;
+            }
         }
     }
 
@@ -81,6 +94,11 @@ internal sealed class PieceProgress
             data.CopyTo(Buffer.AsSpan(block * BlockLength));
         }
 
+        if (_requestCount[block] == 0)
+        {
+            OpenBlocks--;
+        }
+
         _received[block] = true;
         ReceivedCount++;
         Contributors.Add(sender);
@@ -93,6 +111,7 @@ internal sealed class PieceProgress
         Array.Clear(_received);
         Array.Clear(_requestCount);
         ReceivedCount = 0;
+        OpenBlocks = BlockCount;
         Contributors.Clear();
     }
 

@@ -75,8 +75,13 @@ internal sealed class RequestScheduler
         _scratch.Clear();
         if (session.RemoteHave.AllSet)
         {
-            (int seeds, int rank, int downloading) = SeedView();
-            _picker.Pick(session.RemoteHave, room, session.Outstanding, _scratch, seeds, (rank, downloading));
+            // With one seed in view (the origin, as far as we can tell) it is asked only for pieces
+            // no downloading peer holds, so its upload goes to distinct pieces. With several, the
+            // others are peers that finished: their uploads are idle, and holding back from them
+            // left newcomers fetching at a quarter of the rate from busy (or slow) downloaders.
+            (int seeds, int declined, int rank, int downloading) = SeedView();
+            int maxAvailability = session.SeedDeclined ? declined : seeds > 1 ? int.MaxValue : seeds;
+            _picker.Pick(session.RemoteHave, room, session.Outstanding, _scratch, maxAvailability, (rank, downloading));
         }
         else
         {
@@ -123,11 +128,29 @@ internal sealed class RequestScheduler
         }
     }
 
+    /// <summary>The fastest connection's rate at the last tick: a connection far below it is a slow one.</summary>
+    public double BestRate { get; set; }
+
     private int QueueDepth(PeerSession session)
     {
         double blocks = session.DownloadRate * _settings.RequestQueueTime.TotalSeconds / _blockLength;
-        return (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+        int depth = (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+        if (session.DownloadRate > 0 && session.DownloadRate * SlowConnectionRatio < BestRate)
+        {
+            // A slow connection keeps only a few requests: what it holds, a faster one would have
+            // to wait for (a peer at a tenth of the rate, shared by 60 requesters 16 blocks each,
+            // answers after a T_min), and what it does not hold, the fast ones fetch.
+            depth = Math.Min(depth, SlowConnectionQueue);
+        }
+
+        return depth;
     }
+
+    /// <summary>A connection this many times slower than the fastest is slow.</summary>
+    public const double SlowConnectionRatio = 4;
+
+    /// <summary>Requests kept outstanding on a slow connection.</summary>
+    public const int SlowConnectionQueue = 4;
 
     /// <summary>
     /// Connected peers holding every piece (pieces only they hold are the ones to ask a seed for),
@@ -135,9 +158,10 @@ internal sealed class RequestScheduler
     /// and their count. In a swarm where everyone is connected to everyone, each peer computes the
     /// same ranks.
     /// </summary>
-    private (int Seeds, int Rank, int Downloading) SeedView()
+    private (int Seeds, int Declined, int Rank, int Downloading) SeedView()
     {
         int seeds = 0;
+        int declined = 0;
         int rank = 0;
         int downloading = 1;
         foreach (PeerSession session in _sessions)
@@ -145,6 +169,7 @@ internal sealed class RequestScheduler
             if (session.RemoteHave.AllSet)
             {
                 seeds++;
+                declined += session.SeedDeclined ? 1 : 0;
             }
             else
             {
@@ -156,6 +181,6 @@ internal sealed class RequestScheduler
             }
         }
 
-        return (seeds, rank, downloading);
+        return (seeds, declined, rank, downloading);
     }
 }

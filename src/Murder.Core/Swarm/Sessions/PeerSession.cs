@@ -24,8 +24,11 @@ internal sealed class PeerSession
         IsOutgoing = outgoing;
         RemoteHave = new Bitfield(pieceCount);
         Unrequested = new UnrequestedBlockAllowance(unrequestedMargin);
-        LastReceived = LastSent = _rateSampleAt = now;
+        LastReceived = LastSent = _rateSampleAt = ConnectedAt = now;
     }
+
+    /// <summary>When the handshake completed.</summary>
+    public TimeSpan ConnectedAt { get; }
 
     public IPeerLink Link { get; }
 
@@ -50,6 +53,12 @@ internal sealed class PeerSession
     public bool ReceivedAnyMessage { get; set; }
 
     public bool StartedAsSeed { get; set; }
+
+    /// <summary>We are an origin and choked this peer once for asking a piece we had sent already.</summary>
+    public bool Declined { get; set; }
+
+    /// <summary>This seed choked us: it is asked only for pieces no one else holds.</summary>
+    public bool SeedDeclined { get; set; }
 
     public List<BlockRequest> Outstanding { get; } = new();
 
@@ -102,6 +111,23 @@ internal sealed class PeerSession
 
         IsClosed = true;
         Link.Close();
+    }
+
+    /// <summary>
+    /// Folds the bytes received since the last sample into <see cref="DownloadRate"/> once both
+    /// <paramref name="minimum"/> has passed and <paramref name="minimumBytes"/> arrived since it;
+    /// true when it did. (One block in a short window is no rate: at 10 Mbit/s such samples were
+    /// spikes that made every other connection look slow.)
+    /// </summary>
+    public bool SampleRateAfter(TimeSpan now, TimeSpan minimum, long minimumBytes)
+    {
+        if (now - _rateSampleAt < minimum || Downloaded - _rateSampleBytes < minimumBytes)
+        {
+            return false;
+        }
+
+        SampleRate(now);
+        return true;
     }
 
     /// <summary>Folds the bytes received since the last sample into <see cref="DownloadRate"/>.</summary>

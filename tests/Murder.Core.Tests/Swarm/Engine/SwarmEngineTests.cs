@@ -155,6 +155,124 @@ public class SwarmEngineTests
         Assert.Empty(a.Outstanding);
     }
 
+    [Fact]
+    public void An_origin_chokes_once_a_peer_that_asks_a_piece_it_sent_in_full_and_unchokes_it_at_the_next_tick()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 27);
+        var all = new Bitfield(torrent.PieceCount);
+        all.SetAll();
+        var time = new ManualTime();
+        SwarmEngine origin = NewEngine(torrent, all, new RecordingActions(), time, new SwarmSettings());
+        var first = new RecordingLink();
+        PeerSession a = origin.Connected(first, new IPEndPoint(IPAddress.Parse("198.18.0.2"), 40_001), Id('a'), null)!;
+        var second = new RecordingLink();
+        PeerSession b = origin.Connected(second, new IPEndPoint(IPAddress.Parse("198.18.0.3"), 40_002), Id('b'), null)!;
+        origin.Handle(a, Message(PeerMessageKind.Interested));
+        origin.Handle(b, Message(PeerMessageKind.Interested));
+        foreach (int begin in new[] { 0, Block })
+        {
+            origin.Handle(a, Request(0, begin));
+            Assert.True(origin.TakeUpload(a, new BlockRequest(0, begin, Block)));
+        }
+
+        // Piece 0 went out in full: b asking for it is choked (its requests go to the peers that hold it).
+        origin.Handle(b, Request(0, 0));
+        Assert.Equal(PeerMessageKind.Choke, second.Sent[^1].Kind);
+        Assert.DoesNotContain(second.Sent, message => message.Kind == PeerMessageKind.Piece);
+        Assert.True(b.AmChoking);
+
+        time.Advance(TimeSpan.FromMilliseconds(250));
+        origin.Tick();
+        Assert.Equal(PeerMessageKind.Unchoke, second.Sent[^1].Kind);
+
+        // Only once: asked again, it serves (b may have no one else).
+        origin.Handle(b, Request(0, 0));
+        Assert.Equal(PeerMessageKind.Piece, second.Sent[^1].Kind);
+        // A piece not sent yet is served at once to anyone.
+        origin.Handle(a, Request(1, 0));
+        Assert.Equal(PeerMessageKind.Piece, first.Sent[^1].Kind);
+    }
+
+    [Fact]
+    public void A_seed_that_choked_us_is_asked_only_for_pieces_no_one_else_holds_and_a_finished_peer_for_any()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 28);
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), new ManualTime(), new SwarmSettings());
+        var downloaderLink = new RecordingLink();
+        PeerSession downloader = engine.Connected(downloaderLink, new IPEndPoint(IPAddress.Parse("198.18.0.4"), 40_004), Id('d'), null)!;
+        var holds = new Bitfield(torrent.PieceCount);
+        holds.Set(0);
+        holds.Set(1);
+        engine.Handle(downloader, new OutgoingMessage(PeerMessageKind.Bitfield, Payload: holds.ToBytes()).Received(ReadOnlySequence<byte>.Empty));
+
+        var originLink = new RecordingLink();
+        PeerSession origin = ConnectSeed(engine, torrent, originLink, 'o');
+        engine.Handle(origin, Message(PeerMessageKind.Choke)); // it declined us once
+        var finishedLink = new RecordingLink();
+        PeerSession finished = ConnectSeed(engine, torrent, finishedLink, 'f');
+        engine.Handle(origin, Message(PeerMessageKind.Unchoke));
+        Assert.All(originLink.Sent.Where(message => message.Kind == PeerMessageKind.Request), request => Assert.True(request.Index >= 2, $"the origin was asked for piece {request.Index}, which a downloader holds"));
+
+        engine.Handle(finished, Message(PeerMessageKind.Unchoke));
+        Assert.Contains(finishedLink.Sent, message => message.Kind == PeerMessageKind.Request && message.Index < 2);
+    }
+
+    [Fact]
+    public void An_idle_connection_asks_at_once_when_its_peer_announces_a_piece()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 29);
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), new ManualTime(), new SwarmSettings { MinOutstandingRequests = 2, MaxOutstandingRequests = 2 });
+        var link = new RecordingLink();
+        PeerSession peer = engine.Connected(link, new IPEndPoint(IPAddress.Parse("198.18.0.5"), 40_005), Id('p'), null)!;
+        var holds = new Bitfield(torrent.PieceCount);
+        holds.Set(0);
+        engine.Handle(peer, new OutgoingMessage(PeerMessageKind.Bitfield, Payload: holds.ToBytes()).Received(ReadOnlySequence<byte>.Empty));
+        engine.Handle(peer, Message(PeerMessageKind.Unchoke));
+        engine.Handle(peer, BlockMessage(data, torrent, 0, 0));
+        engine.Handle(peer, BlockMessage(data, torrent, 0, Block));
+        Assert.Empty(peer.Outstanding);
+
+        engine.Handle(peer, new OutgoingMessage(PeerMessageKind.Have, 1).Received(ReadOnlySequence<byte>.Empty));
+        Assert.Equal(2, link.Sent.Count(message => message.Kind == PeerMessageKind.Request && message.Index == 1));
+    }
+
+    [Fact]
+    public void A_free_dial_slot_dials_the_next_address_without_waiting_for_a_tick()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 30);
+        var actions = new RecordingActions();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, new ManualTime(), new SwarmSettings());
+        IPEndPoint[] peers = Enumerable.Range(1, 20).Select(index => new IPEndPoint(IPAddress.Parse($"198.18.1.{index}"), 6881)).ToArray();
+        engine.AddPeers(peers);
+        Assert.Equal(16, actions.Dials.Count);
+
+        Assert.NotNull(engine.Connected(new RecordingLink(), peers[0], Id('x'), peers[0]));
+        Assert.Equal(17, actions.Dials.Count);
+        engine.DialFailed(peers[1]);
+        Assert.Equal(18, actions.Dials.Count);
+    }
+
+    [Fact]
+    public void A_downloader_with_every_slot_taken_by_useless_connections_drops_some_to_dial_others()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 31);
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MaxConnections = 2 });
+        var first = new RecordingLink();
+        var second = new RecordingLink();
+        Assert.NotNull(engine.Connected(first, new IPEndPoint(IPAddress.Parse("198.18.0.6"), 40_006), Id('e'), null));
+        Assert.NotNull(engine.Connected(second, new IPEndPoint(IPAddress.Parse("198.18.0.7"), 40_007), Id('g'), null));
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        engine.Tick();
+        Assert.False(first.Closed || second.Closed, "a connection younger than a second was dropped");
+
+        // Peers with nothing, neither side interested: at the limit, one goes to make room.
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        engine.Tick();
+        Assert.True(first.Closed || second.Closed, "every slot stayed taken by peers with nothing for us");
+    }
+
     private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
         new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
 
@@ -170,6 +288,8 @@ public class SwarmEngineTests
         Assert.True(session.AmInterested);
         return session;
     }
+
+    private static PeerMessage Request(int piece, int begin) => new OutgoingMessage(PeerMessageKind.Request, piece, begin, Block).Received(ReadOnlySequence<byte>.Empty);
 
     private static PeerMessage Message(PeerMessageKind kind) => new OutgoingMessage(kind).Received(ReadOnlySequence<byte>.Empty);
 
