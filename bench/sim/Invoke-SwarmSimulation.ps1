@@ -6,7 +6,8 @@ Simulates a Murder deploy at fleet scale: N peers, one seeder and the real track
 Builds and runs bench/sim/Murder.Sim: every host is Murder's own swarm engine (the SwarmEngine that
 TorrentSwarm runs over sockets) and the tracker is Murder's TrackerEngine, joined by a modelled
 network instead of sockets. Each host has an upload and a download capacity of C (a share of slow
-hosts at C/SlowFactor), every message takes the latency, blocks queue at their sender's upload and
+hosts at C/SlowFactor; payload moves at C x WireEfficiency, the framing of TCP at MTU 1500 taken
+off), every message takes the latency, blocks queue at their sender's upload and
 their receiver's download. Blocks and pieces are events, not bytes, so 10,000 peers fit in memory.
 Peers start uniformly over the launch spread; a share of them dies mid-transfer; the seeder can die
 once the peers hold a full copy between them. The same seed and parameters give the same run.
@@ -31,6 +32,8 @@ param(
     [ValidateRange(0.001, 1000000)] [double] $RateMbit = 10000,
     # One-way, between any two hosts and to the tracker.
     [ValidateRange(0, 10000)] [double] $LatencyMs = 0.2,
+    # The share of the line rate that carries payload (1448/1514: TCP at MTU 1500, framing counted).
+    [ValidateRange(0.01, 1)] [double] $WireEfficiency = 1448 / 1514,
     # The share of peers (0-1) at a tenth of the capacity (see -SlowFactor).
     [ValidateRange(0, 1)] [double] $SlowShare = 0,
     [ValidateRange(1, 1000)] [double] $SlowFactor = 10,
@@ -63,7 +66,7 @@ foreach ($n in $Peers) {
         $arguments = @(
             $simulator,
             '--peers', $n, '--size-mb', $SizeMB, '--rate-mbit', $RateMbit.ToString($invariant),
-            '--latency-ms', $LatencyMs.ToString($invariant), '--slow-share', $SlowShare.ToString($invariant),
+            '--latency-ms', $LatencyMs.ToString($invariant), '--wire-efficiency', $WireEfficiency.ToString('R', $invariant), '--slow-share', $SlowShare.ToString($invariant),
             '--slow-factor', $SlowFactor.ToString($invariant), '--die-share', $DieShare.ToString($invariant),
             '--spread-s', $LaunchSpreadSeconds.ToString($invariant), '--seed', $s, '--block-kib', $BlockKiB,
             '--piece-kib', $PieceKiB, '--limit-s', $TimeLimitSeconds.ToString($invariant))

@@ -5,7 +5,7 @@ namespace Murder.Sim;
 
 /// <summary>
 /// Runs one simulated deploy and prints its figures; the last line is machine-readable. Arguments:
-/// --peers N --size-mb MB --rate-mbit MBIT --latency-ms MS --slow-share S --slow-factor X
+/// --peers N --size-mb MB --rate-mbit MBIT --latency-ms MS --wire-efficiency E --slow-share S --slow-factor X
 /// --die-share S --seeder-dies --spread-s SECONDS --seed N --block-kib KIB --piece-kib KIB --limit-s SECONDS.
 /// </summary>
 public static class Program
@@ -57,6 +57,7 @@ public static class Program
                 "--size-mb" => options with { Size = checked((long)(value * 1024 * 1024)) },
                 "--rate-mbit" => options with { RateBitsPerSecond = value * 1e6 },
                 "--latency-ms" => options with { Latency = TimeSpan.FromMilliseconds(value) },
+                "--wire-efficiency" => options with { WireEfficiency = value },
                 "--slow-share" => options with { SlowShare = value },
                 "--slow-factor" => options with { SlowFactor = value },
                 "--die-share" => options with { DieShare = value },

@@ -13,7 +13,7 @@ public static class Report
         SimulationOptions options = result.Options;
         string f = options.Size % (1024 * 1024) == 0 ? $"{options.Size / (1024 * 1024)}MiB" : $"{options.Size}B";
         string c = $"{options.RateBitsPerSecond / 1e6:0.###}Mbit";
-        yield return Invariant($"N={options.Peers} F={f} C={c} latency={options.Latency.TotalMilliseconds:0.###}ms spread={options.LaunchSpread.TotalSeconds:0.###}s slow={options.SlowShare * 100:0.#}%(x1/{options.SlowFactor:0.#}) die={options.DieShare * 100:0.#}% seeder-dies={options.SeederDies} seed={options.Seed} piece={result.PieceLength / 1024}KiB block={options.BlockLength / 1024}KiB");
+        yield return Invariant($"N={options.Peers} F={f} C={c} latency={options.Latency.TotalMilliseconds:0.###}ms payload={options.WireEfficiency * 100:0.#}% spread={options.LaunchSpread.TotalSeconds:0.###}s slow={options.SlowShare * 100:0.#}%(x1/{options.SlowFactor:0.#}) die={options.DieShare * 100:0.#}% seeder-dies={options.SeederDies} seed={options.Seed} piece={result.PieceLength / 1024}KiB block={options.BlockLength / 1024}KiB");
         yield return Invariant($"T_min={result.FluidBound.TotalSeconds:0.000}s completion/T_min: p50={result.P50:0.000} p90={result.P90:0.000} p99={result.P99:0.000} last={result.Last:0.000} (fast peers {result.Finished}/{result.Alive} finished; the last at {result.LastFromStartSeconds:0.000}s from the start)");
         if (result.SlowAlive > 0)
         {

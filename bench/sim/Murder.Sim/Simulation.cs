@@ -176,7 +176,8 @@ public sealed class Simulation
 
     private void BuildHosts(Random random)
     {
-        double rate = _options.RateBitsPerSecond;
+        // Payload capacity: the line rate less framing (T_min below stays on the line rate).
+        double rate = _options.RateBitsPerSecond * _options.WireEfficiency;
         int slow = (int)Math.Round(_options.Peers * _options.SlowShare);
         int dying = (int)Math.Round(_options.Peers * _options.DieShare);
         int[] order = Enumerable.Range(1, _options.Peers).ToArray();

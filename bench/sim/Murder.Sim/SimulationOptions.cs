@@ -20,6 +20,13 @@ public sealed record SimulationOptions
     /// <summary>Each host's upload and download capacity, bits per second.</summary>
     public double RateBitsPerSecond { get; init; } = 10e9;
 
+    /// <summary>
+    /// The share of a link's rate that carries payload: at MTU 1500 a TCP segment (timestamps on)
+    /// carries 1,448 bytes in a 1,514-byte Ethernet frame, and rate limits (tc, switch ports) count
+    /// frames. T_min stays F/C on the line rate, as the namespace benchmark reports it.
+    /// </summary>
+    public double WireEfficiency { get; init; } = 1448.0 / 1514.0;
+
     /// <summary>One-way latency between any two hosts (and to the tracker).</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(0.2);
 
@@ -57,6 +64,7 @@ public sealed record SimulationOptions
         Check(SlowShare is >= 0 and <= 1, nameof(SlowShare), "0 to 1");
         Check(DieShare is >= 0 and < 1, nameof(DieShare), "0 to less than 1");
         Check(SlowFactor >= 1, nameof(SlowFactor), "at least 1");
+        Check(WireEfficiency is > 0 and <= 1, nameof(WireEfficiency), "more than 0 and at most 1");
         return this;
     }
 
