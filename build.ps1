@@ -7,6 +7,8 @@
     module, format file, assemblies, MAML help generated from docs/en-US) with, on a Linux x64 build
     machine, the native agent (NativeAOT) in bin/linux-x64/murder-agent. Linking it needs a C
     toolchain (clang or gcc) and zlib1g-dev, installed from Debian when missing and running as root.
+    The assemblies are precompiled (ReadyToRun) for the runtime of the PowerShell running the build,
+    on its OS and architecture (-NoReadyToRun leaves them IL only).
     Test:  Build, then installs the test prerequisites it can (Debian packages, as root), runs the
     xunit suite and the Pester suite (in a child pwsh that imports out/Murder), and ends with one
     line 'N passed, N failed, N skipped'. Exits non-zero when anything failed.
@@ -29,7 +31,10 @@ param(
     [switch] $NoPrerequisites,
 
     # Skip the native agent (bin/linux-x64/murder-agent); hosts then run the managed one.
-    [switch] $NoNative
+    [switch] $NoNative,
+
+    # Leave the module's assemblies as IL only (not precompiled for this PowerShell's runtime).
+    [switch] $NoReadyToRun
 )
 
 $ErrorActionPreference = 'Stop'
@@ -81,6 +86,7 @@ function Invoke-Build {
         Where-Object { $_.Extension -in '.dll', '.pdb', '.json' } |
         Copy-Item -Destination $bin
     if (-not $NoNative) { Publish-NativeAgent -Bin $bin }
+    if (-not $NoReadyToRun) { Publish-ReadyToRun -Bin $bin }
 
     $version = Get-Version
     $manifest = Get-Content -LiteralPath (Join-Path $root 'Murder.psd1') -Raw
@@ -129,6 +135,31 @@ function Publish-NativeAgent {
         '-p:MurderNative=true', '-warnaserror', '-o', $publish, '--nologo', '-v', 'minimal')
     $target = New-Item -ItemType Directory -Path (Join-Path $Bin 'linux-x64') -Force
     Copy-Item -LiteralPath (Join-Path $publish 'Murder.Agent') -Destination (Join-Path $target 'murder-agent')
+}
+
+function Publish-ReadyToRun {
+    # Replaces the module's assemblies with ReadyToRun images for the runtime of this PowerShell on
+    # this OS and architecture: a fresh session otherwise JIT-compiles about 1,800 methods of Murder,
+    # SSH.NET and BouncyCastle (its key exchange at unoptimised tier 0) before its first host is
+    # started. Other runtimes and platforms ignore the precompiled code and JIT the IL, as before.
+    param([string] $Bin)
+    $major = [Environment]::Version.Major
+    $sdkMajor = [int](& dotnet --version).Split('.')[0]
+    $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    if ($sdkMajor -lt $major) {
+        Write-Host "ReadyToRun: skipped (the .NET SDK $sdkMajor cannot target this PowerShell's runtime, .NET $major); the module runs as IL."
+        return
+    }
+    $publish = Join-Path $out "readytorun/$rid"
+    if (Test-Path -LiteralPath $publish) { Remove-Item -LiteralPath $publish -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'tools/ReadyToRun/ReadyToRun.csproj'), '-c', $Configuration, '-r', $rid,
+        "-p:ReadyToRunFramework=net$major.0", "-p:ModuleBin=$Bin", "-p:PwshHome=$PSHOME", '-o', $publish, '--nologo', '-v', 'minimal')
+    $compiled = 0
+    foreach ($assembly in Get-ChildItem -LiteralPath $Bin -Filter '*.dll' -File) {
+        $image = Join-Path $publish $assembly.Name
+        if (Test-Path -LiteralPath $image) { Copy-Item -LiteralPath $image -Destination $assembly.FullName -Force; $compiled++ }
+    }
+    Write-Host "ReadyToRun: $compiled assemblies precompiled for .NET $major on $rid."
 }
 
 function Get-TrxCounts {
@@ -207,7 +238,7 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Clean' {
-        foreach ($path in @($out) + (Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include bin, obj).FullName) {
+        foreach ($path in @($out) + (Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests'), (Join-Path $root 'tools') -Directory -Recurse -Include bin, obj).FullName) {
             if ($path -and (Test-Path -LiteralPath $path)) { Remove-Item -LiteralPath $path -Recurse -Force }
         }
     }
