@@ -27,30 +27,13 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$root = Resolve-Path (Join-Path $PSScriptRoot '../..')
-$manifest = Join-Path $root 'out/Murder/Murder.psd1'
-if (-not (Test-Path -LiteralPath $manifest)) { & (Join-Path $root 'build.ps1') -Task Build | Out-Host }
-Import-Module $manifest -Force
-Import-Module (Join-Path $root 'tests/Pester/TestFleet.psm1') -Force
-if ($reason = Get-TestFleetSkipReason) { throw "Cannot build the rig: $reason." }
-
-$work = New-Item -ItemType Directory -Path (Join-Path ([System.IO.Path]::GetTempPath()) "murder-fleetbench-$([guid]::NewGuid().ToString('N').Substring(0, 8))")
-$savedState = $env:MURDER_STATE_DIR
-$env:MURDER_STATE_DIR = Join-Path $work 'control-state'
-$fleet = $null
+Import-Module (Join-Path $PSScriptRoot 'FleetBenchRig.psm1') -Force
+$rig = $null
 try {
     $largest = ($Hosts | Measure-Object -Maximum).Maximum
-    $fleet = New-TestFleet -WorkPath $work.FullName -Count ($largest + 1) -ShareHostKey -RateMbit $RateMbit -UncappedHosts 1 -ModulePath (Split-Path $manifest)
+    $rig = New-FleetBenchRig -Prefix 'murder-fleetbench' -Peers $largest -ThrottleLimit $ThrottleLimit -ReleaseBytes ($ReleaseMiB * 1MB) -RateMbit $RateMbit -UncappedHosts 1
+    $fleet, $addresses, $config, $tracker, $work = $rig.Fleet, $rig.Addresses, $rig.Config, $rig.Tracker, $rig.Work
     Write-Host "Rig of $($fleet.Hosts.Count) hosts built in $([Math]::Round($fleet.SetupSeconds, 1)) s; links $RateMbit Mbit/s, release $ReleaseMiB MiB, ThrottleLimit $ThrottleLimit."
-    $addresses = @($fleet.Hosts | ForEach-Object Address)
-    $config = New-TestFleetConfig -Fleet $fleet -Peers $addresses[1..$largest] -ThrottleLimit $ThrottleLimit -ConnectTimeoutSeconds 30
-    $tracker = "$($addresses[0]):8998"
-    $null = Start-MurderTracker -ConfigPath $config -ComputerName $addresses[0] -Port 8998 -Open
-    $release = Join-Path $fleet.Hosts[0].Srv 'release'
-    $null = New-Item -ItemType Directory -Path $release
-    $bytes = [byte[]]::new($ReleaseMiB * 1MB)
-    [System.Random]::new(13).NextBytes($bytes)
-    [System.IO.File]::WriteAllBytes((Join-Path $release 'data.bin'), $bytes)
 
     $rows = foreach ($size in $Hosts) {
         $tag = "Bench$size"
@@ -94,7 +77,5 @@ try {
 }
 finally {
     Get-Job | Remove-Job -Force -ErrorAction Ignore
-    Remove-TestFleet $fleet
-    $env:MURDER_STATE_DIR = $savedState
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+    Remove-FleetBenchRig $rig
 }

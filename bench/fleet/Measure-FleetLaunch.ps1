@@ -23,28 +23,15 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-$module = Join-Path $root 'out/Murder'
-if (-not (Test-Path -LiteralPath (Join-Path $module 'Murder.psd1'))) { & (Join-Path $root 'build.ps1') -Task Build | Out-Host }
-Import-Module (Join-Path $module 'Murder.psd1') -Force
-Import-Module (Join-Path $root 'tests/Pester/TestFleet.psm1') -Force
-if ($reason = Get-TestFleetSkipReason) { throw "Cannot build the rig: $reason." }
-
-$work = New-Item -ItemType Directory -Path (Join-Path ([System.IO.Path]::GetTempPath()) "murder-launchbench-$([guid]::NewGuid().ToString('N').Substring(0, 8))")
-$savedState = $env:MURDER_STATE_DIR
-$env:MURDER_STATE_DIR = Join-Path $work 'control-state'
-$fleet = $null
+Import-Module (Join-Path $PSScriptRoot 'FleetBenchRig.psm1') -Force
+$rig = $null
+$pushed = $false
 try {
-    $largest = ($Peers | Measure-Object -Maximum).Maximum
-    $fleet = New-TestFleet -WorkPath $work.FullName -Count ($largest + 1) -ShareHostKey -ModulePath $module
-    $addresses = @($fleet.Hosts | ForEach-Object Address)
-    $config = New-TestFleetConfig -Fleet $fleet -Peers $addresses[1..$largest] -ThrottleLimit $ThrottleLimit -ConnectTimeoutSeconds 30
-    $tracker = "$($addresses[0]):8998"
-    $null = Start-MurderTracker -ConfigPath $config -ComputerName $addresses[0] -Port 8998 -Open
-    $release = New-Item -ItemType Directory -Path (Join-Path $fleet.Hosts[0].Srv 'release')
-    [System.IO.File]::WriteAllBytes((Join-Path $release 'data.bin'), [byte[]]::new(1MB))
+    $rig = New-FleetBenchRig -Prefix 'murder-launchbench' -Peers ($Peers | Measure-Object -Maximum).Maximum -ThrottleLimit $ThrottleLimit
+    $root, $module, $addresses, $config, $tracker, $work = $rig.Root, $rig.Module, $rig.Addresses, $rig.Config, $rig.Tracker, $rig.Work
     # A fresh PowerShell from the repository's tool manifest, as the README runs it.
     Push-Location $root
+    $pushed = $true
     $rows = foreach ($size in $Peers) {
         foreach ($round in 1..$Rounds) {
             $tag = "Launch${size}x$round"
@@ -71,8 +58,6 @@ try {
     $rows | Format-Table Hosts, Round, Started, First, Median, Slowest, @{ Name = 'Slowest/First'; Expression = { [Math]::Round($_.Slowest / [Math]::Max($_.First, 0.01), 2) } }, Load -AutoSize | Out-Host
 }
 finally {
-    Pop-Location
-    Remove-TestFleet $fleet
-    $env:MURDER_STATE_DIR = $savedState
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+    if ($pushed) { Pop-Location }
+    Remove-FleetBenchRig $rig
 }
