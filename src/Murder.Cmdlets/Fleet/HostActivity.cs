@@ -10,6 +10,4 @@ internal sealed class HostActivity
         get => _stage;
         set => _stage = value;
     }
-
-    public volatile bool Started;
 }

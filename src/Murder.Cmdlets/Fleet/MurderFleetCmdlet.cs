@@ -266,12 +266,21 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         }
 
         SshSettings ssh = SshSettingsFor();
-        int limit = Configuration.ThrottleLimit;
-        var completed = new ConcurrentQueue<(FleetJob Job, HostOutcome Outcome)>();
-        using var throttle = new SemaphoreSlim(limit, limit);
-        using var reserve = ThreadPoolReserve.Raise(Math.Min(limit, jobs.Count));
-        Task[] workers = jobs.Select(job => Task.Run(() => RunOneAsync(job, ssh, throttle, completed))).ToArray();
-        Task all = Task.WhenAll(workers);
+        // ThrottleLimit workers take the hosts in turn: nothing is held for a host before its turn,
+        // and the pipeline thread's work per tick grows with the hosts being worked on, not the fleet.
+        var pending = new ConcurrentQueue<int>(Enumerable.Range(0, jobs.Count));
+        var started = new ConcurrentQueue<int>();
+        var completed = new ConcurrentQueue<(int Index, HostOutcome Outcome)>();
+        int workers = Math.Max(1, Math.Min(Configuration.ThrottleLimit, jobs.Count));
+        using var reserve = ThreadPoolReserve.Raise(workers);
+        Task all = Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+        {
+            while (!Cancellation.IsCancellationRequested && pending.TryDequeue(out int index))
+            {
+                started.Enqueue(index);
+                completed.Enqueue((index, await RunOneAsync(jobs[index], ssh).ConfigureAwait(false)));
+            }
+        })));
         int done = 0, failed = 0;
         long bytes = 0;
         var open = new HashSet<int>();
@@ -281,18 +290,23 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
             while (true)
             {
                 bool finished = Task.WaitAny(new[] { all }, ProgressInterval) >= 0;
-                while (completed.TryDequeue(out (FleetJob Job, HostOutcome Outcome) item))
+                while (started.TryDequeue(out int index))
+                {
+                    open.Add(index);
+                }
+
+                while (completed.TryDequeue(out (int Index, HostOutcome Outcome) item))
                 {
                     done++;
                     failed += item.Outcome.Error is null ? 0 : 1;
                     bytes += item.Outcome.Bytes;
-                    int index = IndexOf(jobs, item.Job);
-                    if (open.Remove(index))
+                    FleetJob job = jobs[item.Index];
+                    if (open.Remove(item.Index))
                     {
-                        WriteProgress(new ProgressRecord(2 + index, item.Job.Target.ComputerName, "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+                        WriteProgress(new ProgressRecord(2 + item.Index, job.Target.ComputerName, "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
                     }
 
-                    onDone(item.Job, item.Outcome);
+                    onDone(job, item.Outcome);
                 }
 
                 if (finished && completed.IsEmpty)
@@ -303,18 +317,9 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
                 parent.StatusDescription = $"{done} of {jobs.Count} done, {failed} failed{(bytes > 0 ? $", {FormatBytes(bytes)}" : string.Empty)}";
                 parent.PercentComplete = done * 100 / jobs.Count;
                 WriteProgress(parent);
-                for (int index = 0; index < jobs.Count; index++)
+                foreach (int index in open)
                 {
-                    FleetJob job = jobs[index];
-                    if (job.Activity.Started && !open.Contains(index) && done < jobs.Count)
-                    {
-                        open.Add(index);
-                    }
-
-                    if (open.Contains(index))
-                    {
-                        WriteProgress(new ProgressRecord(2 + index, job.Target.ComputerName, job.Activity.Stage) { ParentActivityId = 1 });
-                    }
+                    WriteProgress(new ProgressRecord(2 + index, jobs[index].Target.ComputerName, jobs[index].Activity.Stage) { ParentActivityId = 1 });
                 }
             }
         }
@@ -511,55 +516,28 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         return _ssh;
     }
 
-    private async Task RunOneAsync(FleetJob job, SshSettings ssh, SemaphoreSlim throttle, ConcurrentQueue<(FleetJob, HostOutcome)> completed)
+    private async Task<HostOutcome> RunOneAsync(FleetJob job, SshSettings ssh)
     {
-        HostOutcome outcome;
-        bool entered = false;
         try
         {
-            await throttle.WaitAsync(Cancellation).ConfigureAwait(false);
-            entered = true;
             job.Activity.Stage = "Connecting";
-            job.Activity.Started = true;
             await using IHostExecutor executor = await OpenAsync(job.Target, ssh, Cancellation).ConfigureAwait(false);
-            outcome = await job.Work(executor, job.Activity, Cancellation).ConfigureAwait(false);
+            return await job.Work(executor, job.Activity, Cancellation).ConfigureAwait(false);
         }
         catch (MurderException error)
         {
-            outcome = HostOutcome.Failed(error.TargetObject is null ? new MurderException(error.ErrorId, error.Category, $"{job.Target.ComputerName}: {error.Message}", error) { TargetObject = job.Target.ComputerName } : error);
+            return HostOutcome.Failed(error.TargetObject is null ? new MurderException(error.ErrorId, error.Category, $"{job.Target.ComputerName}: {error.Message}", error) { TargetObject = job.Target.ComputerName } : error);
         }
         catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
         {
-            outcome = HostOutcome.Failed(new MurderException("OperationStopped", MurderErrorCategory.OperationStopped, $"{job.Target.ComputerName}: stopped.") { TargetObject = job.Target.ComputerName });
+            return HostOutcome.Failed(new MurderException("OperationStopped", MurderErrorCategory.OperationStopped, $"{job.Target.ComputerName}: stopped.") { TargetObject = job.Target.ComputerName });
         }
 #pragma warning disable CA1031 // One host's unexpected failure must not stop the others; it becomes that host's error.
         catch (Exception error)
 #pragma warning restore CA1031
         {
-            outcome = HostOutcome.Failed(new MurderException("RemoteOperationFailed", MurderErrorCategory.NotSpecified, $"{job.Target.ComputerName}: {error.Message}", error) { TargetObject = job.Target.ComputerName });
+            return HostOutcome.Failed(new MurderException("RemoteOperationFailed", MurderErrorCategory.NotSpecified, $"{job.Target.ComputerName}: {error.Message}", error) { TargetObject = job.Target.ComputerName });
         }
-        finally
-        {
-            if (entered)
-            {
-                throttle.Release();
-            }
-        }
-
-        completed.Enqueue((job, outcome));
-    }
-
-    private static int IndexOf(IReadOnlyList<FleetJob> jobs, FleetJob job)
-    {
-        for (int index = 0; index < jobs.Count; index++)
-        {
-            if (ReferenceEquals(jobs[index], job))
-            {
-                return index;
-            }
-        }
-
-        return -1;
     }
 
     private string? DefaultConfigPath()
