@@ -54,7 +54,11 @@ internal static class RemotePeerCommand
             stopping.ThrowIfCancellationRequested();
             PeerRun.Prepare(request);
             AgentHost agent = AgentHost.ThisProcess();
-            int processId = PeerLaunch.Start(store, agent, request, seedSeconds);
+            // The control machine's Invoke-MurderPeer began at (by its clock); an older one sends nothing: this launch.
+            DateTime invokedAtUtc = arguments.Get(PeerLaunch.InvokedAtParameter) is string ticks && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value is > 0 and <= 3155378975999999999
+                ? new DateTime(value, DateTimeKind.Utc)
+                : DateTime.UtcNow;
+            int processId = PeerLaunch.Start(store, agent, request, seedSeconds, invokedAtUtc);
             started = true;
             Send("STARTED", "{\"ProcessId\":" + processId.ToString(CultureInfo.InvariantCulture) + "}");
         }

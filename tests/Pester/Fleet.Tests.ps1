@@ -291,6 +291,7 @@ Describe 'A fleet deploy followed through the deploy ledger' -Tag Fleet -Skip:([
     It 'starts more hosts than ThrottleLimit into one swarm, one result per host, and a re-run succeeds without downloading' {
         $release = New-SlowRelease Swarm1
         $peerArguments = @{ Tag = 'Swarm1'; DestinationPath = '/srv/releases'; TorrentPath = $release.Torrent; TempPath = '/srv/tmp-Swarm1'; SeedSeconds = 60 }
+        $started = [System.Diagnostics.Stopwatch]::StartNew()
         $results = @(Invoke-MurderPeer -ConfigPath $throttled -ComputerName $h @peerArguments)
         $results.Count | Should -Be 5
         ($results.ComputerName | Sort-Object) -join ',' | Should -Be (($h | Sort-Object) -join ',')
@@ -305,6 +306,15 @@ Describe 'A fleet deploy followed through the deploy ledger' -Tag Fleet -Skip:([
         $firstEnd = ($results.LastReportUtc | Measure-Object -Minimum).Minimum
         $lastStart | Should -BeLessThan $firstEnd -Because 'the downloads of all 5 hosts overlap although only 2 SSH connections were open at a time'
         Assert-BigRelease -Indexes 0, 1, 2, 3, 4 -Tag Swarm1
+        # Each host's log says how long after this session's Invoke-MurderPeer began its peer started
+        # (one clock here): the launch's latency, for whoever reads a host's log.
+        foreach ($index in 0..4) {
+            $line = Get-ChildItem -LiteralPath (Join-Path $fleet.Hosts[$index].Srv 'state/logs') -Filter 'peer-Swarm1-*.log' |
+                Select-String -Pattern 'started \S+ s ago, (\S+) s after Invoke-MurderPeer began' | Select-Object -First 1
+            $line | Should -Not -BeNullOrEmpty -Because "host $($index + 1)'s peer log names the launch's latency"
+            [double] $line.Matches[0].Groups[1].Value | Should -BeGreaterThan 0 -Because 'a peer starts after an SSH connection has been made to its host'
+            [double] $line.Matches[0].Groups[1].Value | Should -BeLessThan $started.Elapsed.TotalSeconds
+        }
 
         # The same release again: nothing to download, success (done) on every host.
         $again = @(Invoke-MurderPeer -ConfigPath $throttled -ComputerName $h[1], $h[2] @peerArguments)

@@ -183,6 +183,7 @@ public sealed class InvokeMurderPeerCommand : MurderFleetCmdlet
             Parameters = parameters,
             Destination = NoTagDirectory ? DestinationPath : RemotePath.Combine(DestinationPath, tag),
             HostLost = TimeSpan.FromSeconds(HostLostSeconds),
+            InvokedAtUtc = _invokedAtUtc,
         };
         if (_plan is not null && !(_plan.LocalTorrent == plan.LocalTorrent && _plan.Destination == plan.Destination && _plan.Parameters.SequenceEqual(plan.Parameters)))
         {

@@ -430,7 +430,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         HostOutcome outcome;
         if (executor is SshHostExecutor sshExecutor)
         {
-            var agentParameters = new List<KeyValuePair<string, object?>>(plan.Parameters) { new("ReportHost", target.ComputerName) };
+            var agentParameters = new List<KeyValuePair<string, object?>>(plan.Parameters) { new("ReportHost", target.ComputerName), new(PeerLaunch.InvokedAtParameter, plan.InvokedAtUtc.Ticks) };
             string fallback = RemoteScript.InvokeCmdlet(plan.ModulePath, "Invoke-MurderPeer", plan.Parameters, writeToConsole: true, environment);
             outcome = await CollectRemoteLinesAsync(executor, onLine => sshExecutor.RunPeerAsync(plan.ModulePath, agentParameters, plan.LocalTorrent, plan.RemoteTorrent, fallback, onLine, cancellation)).ConfigureAwait(false);
         }

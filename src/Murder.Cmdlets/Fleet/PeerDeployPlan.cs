@@ -26,4 +26,7 @@ internal sealed record PeerDeployPlan
 
     /// <summary>How long a started host may stay silent before it is lost.</summary>
     public required TimeSpan HostLost { get; init; }
+
+    /// <summary>When Invoke-MurderPeer began on this machine: each host's log says how long after it its peer started.</summary>
+    public DateTime InvokedAtUtc { get; init; } = DateTime.UtcNow;
 }

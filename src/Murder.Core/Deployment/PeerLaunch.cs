@@ -11,6 +11,9 @@ public static class PeerLaunch
     /// <summary>The agent command that runs a peer.</summary>
     public const string Command = "Invoke-MurderPeer";
 
+    /// <summary>The agent's argument for the moment Invoke-MurderPeer began (UTC ticks), for its log.</summary>
+    public const string InvokedAtParameter = "InvokedAtUtcTicks";
+
     /// <summary>The agent's arguments for <paramref name="request"/> (its port fixed to <paramref name="port"/>).</summary>
     public static List<KeyValuePair<string, object?>> Parameters(PeerRunRequest request, int port, int seedSeconds, DateTime invokedAtUtc)
     {
@@ -26,7 +29,7 @@ public static class PeerLaunch
             new("StallTimeoutSeconds", (int)request.StallTimeout.TotalSeconds),
             new("Port", port),
             new("SeedSeconds", seedSeconds),
-            new("InvokedAtUtcTicks", invokedAtUtc.Ticks),
+            new(InvokedAtParameter, invokedAtUtc.Ticks),
             new("ReportHost", request.ReportHost),
             new("UntilHostsDone", request.UntilHostsDone),
             new("RemoveTempFiles", request.RemoveTempFiles),
@@ -42,7 +45,7 @@ public static class PeerLaunch
     /// gone when asked is an error with the reason from its log; a run of the same tag that still
     /// holds its lock is PeerAlreadyRunning, and nothing is started.
     /// </summary>
-    public static int Start(BackgroundProcessStore store, AgentHost agent, PeerRunRequest request, int seedSeconds)
+    public static int Start(BackgroundProcessStore store, AgentHost agent, PeerRunRequest request, int seedSeconds, DateTime invokedAtUtc)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(agent);
@@ -51,7 +54,7 @@ public static class PeerLaunch
         int port = request.Swarm.ListenPort != 0 ? request.Swarm.ListenPort : FreePort.Pick();
         string name = NameOf(request, port);
         string logPath = store.LogPath(SeedingProcess.PeerKind, name);
-        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, Parameters(request, port, seedSeconds, DateTime.UtcNow), logPath), logPath, DetachedProcess.TransferEnvironment);
+        using Process child = DetachedProcess.Launch(store, agent.Dotnet, DetachedProcess.AgentArguments(agent, Command, Parameters(request, port, seedSeconds, invokedAtUtc), logPath), logPath, DetachedProcess.TransferEnvironment);
         if (child.HasExited)
         {
             throw DetachedProcess.ChildFailed(SeedingProcess.PeerKind, name, logPath);

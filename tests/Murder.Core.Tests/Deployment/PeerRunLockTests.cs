@@ -37,7 +37,7 @@ public sealed class PeerRunLockTests : IDisposable
 
             // The launcher refuses before it starts anything (this agent executable does not exist).
             var agent = AgentHost.Native(_temp.Combine("no-such-agent"));
-            Assert.Equal("PeerAlreadyRunning", Assert.Throws<MurderException>(() => PeerLaunch.Start(new BackgroundProcessStore(_temp.Combine("state")), agent, request, 0)).ErrorId);
+            Assert.Equal("PeerAlreadyRunning", Assert.Throws<MurderException>(() => PeerLaunch.Start(new BackgroundProcessStore(_temp.Combine("state")), agent, request, 0, DateTime.UtcNow)).ErrorId);
 
             // Another tag, or the same tag with another temp directory, is another run.
             using PeerRunLock other = PeerRunLock.Acquire(Request("T2"));
