@@ -273,6 +273,31 @@ public class SwarmEngineTests
         Assert.True(first.Closed || second.Closed, "every slot stayed taken by peers with nothing for us");
     }
 
+    [Fact]
+    public void An_address_we_dialled_and_then_refused_for_want_of_a_slot_is_dialled_again_later()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 32);
+        var actions = new RecordingActions();
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, time, new SwarmSettings { MaxConnections = 1 });
+        var peer = new IPEndPoint(IPAddress.Parse("198.18.0.8"), 6881);
+        engine.AddPeers(new[] { peer });
+        Assert.Equal(new[] { peer }, actions.Dials);
+
+        // While the dial is in flight, a peer dials us and takes the only slot; our dial's
+        // handshake then completes and we refuse it.
+        var incoming = new RecordingLink();
+        PeerSession other = engine.Connected(incoming, new IPEndPoint(IPAddress.Parse("198.18.0.9"), 40_009), Id('i'), null)!;
+        Assert.NotNull(other);
+        Assert.Null(engine.Connected(new RecordingLink(), peer, Id('d'), peer));
+
+        // The slot frees up: after the backoff the address is dialled again.
+        engine.Disconnected(other, null);
+        time.Advance(TimeSpan.FromSeconds(2));
+        engine.Tick();
+        Assert.Equal(2, actions.Dials.Count(dial => dial.Equals(peer)));
+    }
+
     private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
         new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
 
