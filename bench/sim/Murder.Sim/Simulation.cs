@@ -413,7 +413,7 @@ public sealed class Simulation
                 if (_originSends is not null)
                 {
                     int sent = _originSends[block.Index]++;
-                    _originLog.Add(FormattableString.Invariant($"{_clock.Now / 1e9:0.000} piece={block.Index} copy={sent / Math.Max(1, _torrent.GetPieceSize(block.Index) / _options.BlockLength)} to={receiver.Index} have={receiver.Engine.Have.CountSet} copies={_copies}"));
+                    _originLog.Add(FormattableString.Invariant($"{_clock.Now / 1e9:0.000} piece={block.Index} copy={sent / Math.Max(1, _torrent.GetPieceSize(block.Index) / _options.BlockLength)} to={receiver.Index} have={receiver.Engine.Have.CountSet} copies={_copies} holders={_holders[block.Index]}"));
                 }
             }
 

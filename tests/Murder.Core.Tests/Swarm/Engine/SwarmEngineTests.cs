@@ -298,6 +298,27 @@ public class SwarmEngineTests
         Assert.Equal(2, actions.Dials.Count(dial => dial.Equals(peer)));
     }
 
+    [Fact]
+    public void Request_queues_hold_the_same_bytes_whatever_the_block_size()
+    {
+        // 4 pieces of 1 MiB; the simulator's 256 KiB blocks. Before a rate is known a connection
+        // keeps MinOutstandingRequests (16) wire requests of 16 KiB in flight: 256 KiB, one such block.
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * 1024 * 1024, 1024 * 1024, seed: 33);
+        var settings = new SwarmSettings { MinOutstandingRequests = 16 }.Validate();
+        var large = new SwarmEngine(torrent, new Bitfield(torrent.PieceCount), settings, Id('m'), new RecordingActions(), new ManualTime(), new Random(5), announces: false, blockLength: 16 * Block, assembleData: false);
+        var link = new RecordingLink();
+        PeerSession seed = ConnectSeed(large, torrent, link, 's');
+        large.Handle(seed, Message(PeerMessageKind.Unchoke));
+        OutgoingMessage request = Assert.Single(link.Sent, message => message.Kind == PeerMessageKind.Request);
+        Assert.Equal(16 * Block, request.Length);
+
+        SwarmEngine wire = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), new ManualTime(), settings);
+        var wireLink = new RecordingLink();
+        PeerSession wireSeed = ConnectSeed(wire, torrent, wireLink, 's');
+        wire.Handle(wireSeed, Message(PeerMessageKind.Unchoke));
+        Assert.Equal(16, wireLink.Sent.Count(message => message.Kind == PeerMessageKind.Request));
+    }
+
     private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
         new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
 
