@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Murder.Core.Swarm;
 using Murder.Core.Swarm.Sessions;
 
@@ -30,6 +31,9 @@ internal sealed class SimLink : IPeerLink
 
     /// <summary>When the last control message sent on this end reaches the other (TCP keeps them in order).</summary>
     public long LastDelivery { get; set; }
+
+    /// <summary>Blocks queued for upload on this connection (the fair model), created on first use.</summary>
+    public Queue<BlockRequest>? Pending { get; set; }
 
     public void Send(in OutgoingMessage message) => _simulation.Send(this, message);
 

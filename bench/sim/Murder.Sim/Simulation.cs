@@ -48,6 +48,8 @@ public sealed class Simulation
     private int _ephemeralPort = 40_000;
     private static readonly int TraceHost = int.Parse(Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_HOST") ?? "-1", System.Globalization.CultureInfo.InvariantCulture);
     private readonly SortedDictionary<(int, string), long> _trace = new();
+    private readonly int[]? _originSends = Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_ORIGIN") is null ? null : new int[1 << 20];
+    private readonly List<string> _originLog = new();
 
     /// <summary>Sets up the torrent and the tracker; <see cref="Run"/> does the rest.</summary>
     public Simulation(SimulationOptions options)
@@ -104,7 +106,21 @@ public sealed class Simulation
 
         if (message.Kind == PeerMessageKind.Piece)
         {
-            link.Owner.Uplink.Enqueue((link, message.Block));
+            if (_options.FairUplink)
+            {
+                link.Pending ??= new Queue<BlockRequest>();
+                if (link.Pending.Count == 0)
+                {
+                    link.Owner.UplinkTurns.Enqueue(link);
+                }
+
+                link.Pending.Enqueue(message.Block);
+            }
+            else
+            {
+                link.Owner.Uplink.Enqueue((link, message.Block));
+            }
+
             if (!link.Owner.UplinkBusy)
             {
                 StartUpload(link.Owner);
@@ -230,6 +246,11 @@ public sealed class Simulation
             case SimEventKind.Tick:
                 if (host.Alive)
                 {
+                    if (host.Index == TraceHost)
+                    {
+                        TraceState(host, "tick");
+                    }
+
                     host.Engine.Tick();
                     Schedule(_clock.Now + Nanoseconds(TickInterval), simEvent);
                 }
@@ -313,6 +334,11 @@ public sealed class Simulation
             return;
         }
 
+        if (link.Owner.Index == TraceHost && message.Kind != PeerMessageKind.Piece)
+        {
+            TraceState(link.Owner, $"{message.Kind} ");
+        }
+
         try
         {
             link.Owner.Engine.Handle(link.Session, message.Received(message.Kind == PeerMessageKind.Piece ? new ReadOnlySequence<byte>(_zeros, 0, message.Length) : ReadOnlySequence<byte>.Empty));
@@ -325,7 +351,7 @@ public sealed class Simulation
 
     private void StartUpload(SimHost host)
     {
-        while (host.Alive && host.Uplink.TryDequeue(out (SimLink Link, BlockRequest Block) next))
+        while (host.Alive && NextUpload(host, out (SimLink Link, BlockRequest Block) next))
         {
             if (next.Link.Closed || next.Link.Session is null || !host.Engine.TakeUpload(next.Link.Session, next.Block))
             {
@@ -341,6 +367,41 @@ public sealed class Simulation
         host.UplinkBusy = false;
     }
 
+    /// <summary>
+    /// The next block to put on the host's uplink. FIFO (the default): in the order requested
+    /// across connections, a newcomer's first request behind every earlier peer's queue. Fair: the
+    /// connections with blocks queued take turns, a block each, as TCP flows may share a link
+    /// (each connection has its own socket and send loop in the engine's transport).
+    /// </summary>
+    private bool NextUpload(SimHost host, out (SimLink Link, BlockRequest Block) next)
+    {
+        if (!_options.FairUplink)
+        {
+            return host.Uplink.TryDequeue(out next);
+        }
+
+        while (host.UplinkTurns.TryDequeue(out SimLink? link))
+        {
+            if (link.Closed)
+            {
+                link.Pending!.Clear();
+                continue;
+            }
+
+            BlockRequest block = link.Pending!.Dequeue();
+            if (link.Pending.Count > 0)
+            {
+                host.UplinkTurns.Enqueue(link);
+            }
+
+            next = (link, block);
+            return true;
+        }
+
+        next = default;
+        return false;
+    }
+
     private void UploadDone(SimHost host, SimLink link, in OutgoingMessage block)
     {
         SimHost receiver = link.Remote.Owner;
@@ -349,6 +410,11 @@ public sealed class Simulation
             if (host.IsSeeder)
             {
                 receiver.FromSeeder += block.Length;
+                if (_originSends is not null)
+                {
+                    int sent = _originSends[block.Index]++;
+                    _originLog.Add(FormattableString.Invariant($"{_clock.Now / 1e9:0.000} piece={block.Index} copy={sent / Math.Max(1, _torrent.GetPieceSize(block.Index) / _options.BlockLength)} to={receiver.Index} have={receiver.Engine.Have.CountSet} copies={_copies} holders={_holders[block.Index]}"));
+                }
             }
 
             if (receiver.Index == TraceHost)
@@ -356,9 +422,7 @@ public sealed class Simulation
                 int bucket = (int)((_clock.Now - receiver.LaunchAt) / 10_000_000);
                 string source = (host.IsSeeder ? "origin" : host.CompletedAt is not null ? "done" : "leech") + (host.IsSlow ? "-slow" : string.Empty);
                 _trace[(bucket, source)] = _trace.GetValueOrDefault((bucket, source)) + block.Length;
-                int seeds = receiver.Engine.Sessions.Count(x => x.RemoteHave.AllSet);
-                int busy = receiver.Engine.Sessions.Count(x => x.Outstanding.Count > 0);
-                _trace[(bucket, $"conn={receiver.Engine.Sessions.Count} seeds={seeds} busy={busy} unchoked={receiver.Engine.Sessions.Count(x => !x.PeerChoking)} interested={receiver.Engine.Sessions.Count(x => x.AmInterested)}")] = 0;
+                TraceState(receiver, string.Empty);
             }
 
             long arrives = _clock.Now + _latency;
@@ -368,6 +432,16 @@ public sealed class Simulation
         }
 
         StartUpload(host);
+    }
+
+    /// <summary>MURDER_SIM_TRACE_HOST: the traced host's connections, by the 10 ms bucket.</summary>
+    private void TraceState(SimHost host, string what)
+    {
+        int bucket = (int)((_clock.Now - host.LaunchAt) / 10_000_000);
+        var sessions = host.Engine.Sessions;
+        int seeds = sessions.Count(x => x.RemoteHave.AllSet);
+        int busy = sessions.Count(x => x.Outstanding.Count > 0);
+        _trace[(bucket, FormattableString.Invariant($"{what}conn={sessions.Count} seeds={seeds} busy={busy} outstanding={sessions.Sum(x => x.Outstanding.Count)} unchoked={sessions.Count(x => !x.PeerChoking)} interested={sessions.Count(x => x.AmInterested)} have={host.Engine.Have.CountSet} origin={sessions.Any(x => ((SimLink)x.Link).Remote.Owner.IsSeeder)}"))] = 0;
     }
 
     private void Handshake(SimHost target, SimHost dialer)
@@ -442,6 +516,11 @@ public sealed class Simulation
         if (!host.IsSeeder && _holders[piece.Index]++ == 0)
         {
             _copies++;
+            if (_copies == _torrent.PieceCount && Environment.GetEnvironmentVariable("MURDER_SIM_TRACE") is not null)
+            {
+                Console.Error.WriteLine(FormattableString.Invariant($"full copy among the peers at {_clock.Now / 1e9:0.000}s, the seeder has sent {_hosts[0].Engine.GetStatistics().Uploaded / (double)_options.Size:0.000} F"));
+            }
+
             if (_copies == _torrent.PieceCount && _options.SeederDies && _hosts[0].Alive)
             {
                 Die(_hosts[0]);
@@ -538,6 +617,11 @@ public sealed class Simulation
                 var stats = peer.Engine?.GetStatistics();
                 Console.Error.WriteLine(System.FormattableString.Invariant($"trace peer={peer.Index} launch={peer.LaunchAt / 1e9:0.000} ratio={((peer.CompletedAt ?? 0) - peer.LaunchAt) / 1e9 / fluid:0.00} first={stats?.FirstPieceAfter?.TotalMilliseconds:0.0}ms fromSeeder={peer.FromSeeder / (double)_options.Size:0.000} fromSeeds={stats?.BytesFromSeeds / (double)_options.Size:0.000} sessions={stats?.ConnectedPeers} slow={peer.IsSlow}"));
             }
+        }
+
+        foreach (string line in _originLog)
+        {
+            Console.Error.WriteLine("origin " + line);
         }
 
         foreach (((int bucket, string source), long bytes) in _trace)

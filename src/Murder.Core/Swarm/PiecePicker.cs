@@ -19,7 +19,7 @@ internal sealed class PiecePicker
 {
     private const int MaxDuplicateRequests = 2;
 
-    /// <summary>In endgame a peer gets duplicate requests only while it has fewer than this outstanding.</summary>
+    /// <summary>In endgame a peer gets duplicate requests only while it has fewer than this many 16 KiB requests outstanding.</summary>
     internal const int EndgameQueue = 4;
     private readonly TorrentMetaInfo _torrent;
     private readonly int _blockLength;
@@ -35,6 +35,7 @@ internal sealed class PiecePicker
     private readonly Bitfield _unstarted;
     private readonly Random _random;
     private readonly bool _assemble;
+    private readonly int _endgameQueue;
 
     public PiecePicker(TorrentMetaInfo torrent, Bitfield have, int blockLength, Random random, bool assemble = true)
     {
@@ -43,6 +44,7 @@ internal sealed class PiecePicker
         Have = have;
         _blockLength = blockLength;
         _random = random;
+        _endgameQueue = InBlocks(EndgameQueue, blockLength);
         _availability = new int[torrent.PieceCount];
         _unstarted = new Bitfield(torrent.PieceCount);
         _unstarted.SetAll();
@@ -168,7 +170,7 @@ internal sealed class PiecePicker
         // ask this peer too, once it is nearly idle. Only then: a peer that merely has nothing new for
         // us mid-download (all it holds is requested elsewhere) gets no duplicates, or each of a large
         // swarm's idle connections re-downloads blocks in flight (11% of N*F at N=32).
-        wanted = Math.Min(wanted, output.Count + EndgameQueue - peerOutstanding.Count);
+        wanted = Math.Min(wanted, output.Count + _endgameQueue - peerOutstanding.Count);
         if (output.Count < wanted && IsEndgame)
         {
             foreach (PieceProgress progress in _inProgress.Values)
@@ -248,6 +250,13 @@ internal sealed class PiecePicker
         _unstarted.Set(progress.Index);
         progress.ReturnBuffer();
     }
+
+    /// <summary>
+    /// A count of 16 KiB wire requests as a count of blocks of <paramref name="blockLength"/> (at
+    /// least one): queue sizes mean bytes in flight, whatever the block size (the simulator's may be larger).
+    /// </summary>
+    public static int InBlocks(int wireRequests, int blockLength) =>
+        blockLength <= PeerWireLimits.BlockLength ? wireRequests : (int)Math.Max(1, (long)wireRequests * PeerWireLimits.BlockLength / blockLength);
 
     /// <summary>The number of blocks in a piece.</summary>
     public int BlocksIn(int index) => (_torrent.GetPieceSize(index) + _blockLength - 1) / _blockLength;

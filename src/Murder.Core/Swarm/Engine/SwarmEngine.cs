@@ -159,12 +159,19 @@ internal sealed class SwarmEngine
         }
 
         bool banned = _bannedPeerIds.Contains(id);
+        bool refused = self || duplicate || banned || _sessions.Count >= _settings.MaxConnections || _stopped;
         if (dialled is not null)
         {
             _dial.Connected(dialled, self || banned);
+            if (refused && !self && !banned)
+            {
+                // Refused by us (every slot taken meanwhile, or a duplicate): not connected, so it
+                // may be dialled again after a backoff (it stayed marked connected: never again).
+                _dial.Failed(dialled, now);
+            }
         }
 
-        if (self || duplicate || banned || _sessions.Count >= _settings.MaxConnections || _stopped)
+        if (refused)
         {
             DialDue(now);
             return null;

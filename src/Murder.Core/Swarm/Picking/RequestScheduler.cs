@@ -133,8 +133,11 @@ internal sealed class RequestScheduler
 
     private int QueueDepth(PeerSession session)
     {
-        double blocks = session.DownloadRate * _settings.RequestQueueTime.TotalSeconds / _blockLength;
-        int depth = (int)Math.Clamp(Math.Ceiling(blocks) + 2 + (blocks / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
+        // Counted in 16 KiB wire requests, then in our blocks: the bytes in flight stay the same
+        // when the simulator moves larger blocks (with 256 KiB blocks the same counts held 16 times
+        // the bytes, and an origin's upload queue grew to a second at 10 Gbit/s).
+        double requests = session.DownloadRate * _settings.RequestQueueTime.TotalSeconds / PeerWireLimits.BlockLength;
+        int depth = (int)Math.Clamp(Math.Ceiling(requests) + 2 + (requests / RequestBatchDivisor), _settings.MinOutstandingRequests, _settings.MaxOutstandingRequests);
         if (session.DownloadRate > 0 && session.DownloadRate * SlowConnectionRatio < BestRate)
         {
             // A slow connection keeps only a few requests: what it holds, a faster one would have
@@ -143,7 +146,7 @@ internal sealed class RequestScheduler
             depth = Math.Min(depth, SlowConnectionQueue);
         }
 
-        return depth;
+        return PiecePicker.InBlocks(depth, _blockLength);
     }
 
     /// <summary>A connection this many times slower than the fastest is slow.</summary>

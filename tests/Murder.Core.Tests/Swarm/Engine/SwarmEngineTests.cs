@@ -273,6 +273,52 @@ public class SwarmEngineTests
         Assert.True(first.Closed || second.Closed, "every slot stayed taken by peers with nothing for us");
     }
 
+    [Fact]
+    public void An_address_we_dialled_and_then_refused_for_want_of_a_slot_is_dialled_again_later()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 32);
+        var actions = new RecordingActions();
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, time, new SwarmSettings { MaxConnections = 1 });
+        var peer = new IPEndPoint(IPAddress.Parse("198.18.0.8"), 6881);
+        engine.AddPeers(new[] { peer });
+        Assert.Equal(new[] { peer }, actions.Dials);
+
+        // While the dial is in flight, a peer dials us and takes the only slot; our dial's
+        // handshake then completes and we refuse it.
+        var incoming = new RecordingLink();
+        PeerSession other = engine.Connected(incoming, new IPEndPoint(IPAddress.Parse("198.18.0.9"), 40_009), Id('i'), null)!;
+        Assert.NotNull(other);
+        Assert.Null(engine.Connected(new RecordingLink(), peer, Id('d'), peer));
+
+        // The slot frees up: after the backoff the address is dialled again.
+        engine.Disconnected(other, null);
+        time.Advance(TimeSpan.FromSeconds(2));
+        engine.Tick();
+        Assert.Equal(2, actions.Dials.Count(dial => dial.Equals(peer)));
+    }
+
+    [Fact]
+    public void Request_queues_hold_the_same_bytes_whatever_the_block_size()
+    {
+        // 4 pieces of 1 MiB; the simulator's 256 KiB blocks. Before a rate is known a connection
+        // keeps MinOutstandingRequests (16) wire requests of 16 KiB in flight: 256 KiB, one such block.
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * 1024 * 1024, 1024 * 1024, seed: 33);
+        var settings = new SwarmSettings { MinOutstandingRequests = 16 }.Validate();
+        var large = new SwarmEngine(torrent, new Bitfield(torrent.PieceCount), settings, Id('m'), new RecordingActions(), new ManualTime(), new Random(5), announces: false, blockLength: 16 * Block, assembleData: false);
+        var link = new RecordingLink();
+        PeerSession seed = ConnectSeed(large, torrent, link, 's');
+        large.Handle(seed, Message(PeerMessageKind.Unchoke));
+        OutgoingMessage request = Assert.Single(link.Sent, message => message.Kind == PeerMessageKind.Request);
+        Assert.Equal(16 * Block, request.Length);
+
+        SwarmEngine wire = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), new ManualTime(), settings);
+        var wireLink = new RecordingLink();
+        PeerSession wireSeed = ConnectSeed(wire, torrent, wireLink, 's');
+        wire.Handle(wireSeed, Message(PeerMessageKind.Unchoke));
+        Assert.Equal(16, wireLink.Sent.Count(message => message.Kind == PeerMessageKind.Request));
+    }
+
     private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
         new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
 
