@@ -284,8 +284,17 @@ function Invoke-EngineRun([string] $Engine, $Addresses, $Torrent, [string] $RunP
     foreach ($name in $Addresses.Keys) { $dirs[$name] = New-Item -ItemType Directory (Join-Path $RunPath $name) -Force | Select-Object -ExpandProperty FullName }
     $stateEnv = { param($name) @{ MURDER_STATE_DIR = (Join-Path $dirs[$name] 'state'); HOME = $dirs[$name]; TMPDIR = $dirs[$name] } }
 
-    # The tracker: Murder's, for every engine, default announce interval.
-    Start-BenchProcess 'tracker' $dirs['tracker'] ($pwsh[0..($pwsh.Count - 2)] + @('-Command', "Import-Module '$ModulePath'; Start-MurderTracker -Port 8998 -BindAddress $($Addresses['tracker']) -Open -Foreground")) $Seconds (& $stateEnv 'tracker') | Out-Null
+    # The tracker: Murder's, for every engine, default announce interval. As Start-MurderTracker runs
+    # it on a Linux x64 host: the native agent (in the foreground here, so the run owns it); a
+    # PowerShell one where the module has no native agent.
+    $nativeAgent = Join-Path (Split-Path $ModulePath) 'bin/linux-x64/murder-agent'
+    $trackerCommand = if (Test-Path -LiteralPath $nativeAgent) {
+        @($nativeAgent, 'Start-MurderTracker', '-Port', '8998', '-BindAddress', $Addresses['tracker'], '-Open', 'True', '-TorrentDirectory', (Join-Path $dirs['tracker'] 'torrents'))
+    }
+    else {
+        $pwsh[0..($pwsh.Count - 2)] + @('-Command', "Import-Module '$ModulePath'; Start-MurderTracker -Port 8998 -BindAddress $($Addresses['tracker']) -Open -Foreground")
+    }
+    Start-BenchProcess 'tracker' $dirs['tracker'] $trackerCommand $Seconds (& $stateEnv 'tracker') | Out-Null
     $scrape = { param($ns) [int](Invoke-Native ip @('netns', 'exec', "$Prefix$ns", $Python, (Join-Path $PSScriptRoot 'scrape.py'), $trackerUrl, $Torrent.InfoHash) -IgnoreErrors | Select-Object -Last 1) }
     Wait-Until { (& $scrape 'seed') -ge 0 } 60 'the tracker'
 
