@@ -33,26 +33,26 @@ BeforeAll {
         finally { $stream.Dispose() }
     }
 
-    # Makes a torrent in a fresh PowerShell, with the JIT's list of the methods it compiled.
+    # Makes a torrent in a fresh PowerShell, with the JIT's list of the methods it compiled (on its
+    # standard output: DOTNET_JitStdOutFile made the process crash at exit now and then).
     function Invoke-FreshTorrent([string] $Name, [hashtable] $Environment = @{}) {
-        $jitLog = Join-Path $work "$Name-jit.txt"
         $saved = @{}
-        $all = @{ DOTNET_JitStdOutFile = $jitLog; DOTNET_JitDisasmSummary = '1' } + $Environment
+        $all = @{ DOTNET_JitDisasmSummary = '1' } + $Environment
         foreach ($key in $all.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $all[$key]) }
         try {
-            $script = "Import-Module '$env:MURDER_MODULE_PATH'; (New-MurderTorrent -Tag rel -Path '$source' -Tracker 127.0.0.1:1 -OutputDirectory '$(Join-Path $work "$Name-out")' -WarningAction Ignore) | ForEach-Object { `$_.InfoHash, `$_.FileCount, `$_.SourceBytes -join ' ' }"
+            $script = "Import-Module '$env:MURDER_MODULE_PATH'; (New-MurderTorrent -Tag rel -Path '$source' -Tracker 127.0.0.1:1 -OutputDirectory '$(Join-Path $work "$Name-out")' -WarningAction Ignore) | ForEach-Object { `$_.InfoHash, `$_.FileCount, `$_.SourceBytes -join ' ' } | Set-Content -LiteralPath '$(Join-Path $work "$Name.txt")'"
             $pwsh = @(Get-PwshCommand)
-            $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script 2>&1
-            $LASTEXITCODE | Should -Be 0 -Because "the fresh session said: $output"
+            $output = @(& $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+            $LASTEXITCODE | Should -Be 0 -Because "the fresh session said: $($output | Where-Object { $_ -notmatch 'JIT compiled' } | Select-Object -Last 5)"
         }
         finally {
             foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
         }
         [pscustomobject]@{
-            # info-hash, files and bytes archived
-            Torrent  = "$($output | Select-Object -Last 1)".Trim()
+            # info-hash, files and bytes archived (in a file: the JIT's lines share standard output, even a line)
+            Torrent = "$(Get-Content -LiteralPath (Join-Path $work "$Name.txt") -ErrorAction Ignore)".Trim()
             # Tier 0 is the JIT's first compilation of a method: none means the image's code ran.
-            Jitted   = @(Get-Content -LiteralPath $jitLog | Where-Object { $_ -match 'JIT compiled (Murder\.[^\[]*?):.*\[(Instrumented )?Tier0' } | ForEach-Object { $Matches[1] })
+            Jitted  = @($output | Where-Object { $_ -match 'JIT compiled (Murder\.[^\[]*?):.*\[(Instrumented )?Tier0' } | ForEach-Object { $Matches[1] })
         }
     }
 }
