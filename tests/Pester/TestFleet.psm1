@@ -69,7 +69,9 @@ function New-TestFleet {
         & chmod 755 $fleet.PwshWrapper
 
         $script = [System.Text.StringBuilder]::new("set -e`n")
-        $null = $script.AppendLine("ip link add $($fleet.Bridge) type bridge").AppendLine("ip addr add $subnet.1/24 dev $($fleet.Bridge)").AppendLine("ip link set $($fleet.Bridge) up")
+        # Fixed link addresses, so every neighbour entry can be written up front (below).
+        $bridgeMac = '02:6d:7a:01:00:01'
+        $null = $script.AppendLine("ip link add name $($fleet.Bridge) address $bridgeMac type bridge").AppendLine("ip addr add $subnet.1/24 dev $($fleet.Bridge)").AppendLine("ip link set $($fleet.Bridge) up")
         # burst: at least rate/HZ and a few full-size frames (as bench/swarm/Measure-Swarm.ps1).
         $tbf = if ($RateMbit -gt 0) { "tbf rate $([int]($RateMbit * 1000))kbit burst $([Math]::Max(64 * 1024, [int]($RateMbit * 1e6 / 8 / 250))) latency 50ms" }
         $module = if ($ModulePath) { (Resolve-Path -LiteralPath $ModulePath).Path }
@@ -78,7 +80,7 @@ function New-TestFleet {
             $srv = Join-Path $hostDir 'srv'
             $address = "$subnet.$(10 + $index)"
             $h = [pscustomobject]@{
-                Index = $index; Namespace = "murder-$id-$index"; Address = $address; Srv = $srv; Dir = $hostDir
+                Index = $index; Namespace = "murder-$id-$index"; Address = $address; Srv = $srv; Dir = $hostDir; Mac = '02:6d:7a:00:{0:x2}:{1:x2}' -f ($index -shr 8), ($index -band 255)
                 Veth = "mz$id$($index)a"; HostKey = if ($ShareHostKey) { $sharedKey } else { Join-Path $hostDir 'ssh_host_ed25519_key' }
                 AuthorizedKeys = Join-Path $hostDir 'authorized_keys'; Process = $null; Log = Join-Path $hostDir 'sshd.log'; Config = Join-Path $hostDir 'sshd_config'
             }
@@ -88,7 +90,7 @@ function New-TestFleet {
             if (-not $ShareHostKey) { $null = $script.AppendLine("ssh-keygen -q -t ed25519 -N '' -C murder-test-host$index -f '$($h.HostKey)'") }
             if ($module) { $null = $script.AppendLine("cp -al '$module' '$srv/murder'") }
             $null = $script.AppendLine("ip netns add $($h.Namespace)").
-                AppendLine("ip link add $($h.Veth) type veth peer name $inner netns $($h.Namespace)").
+                AppendLine("ip link add $($h.Veth) type veth peer name $inner address $($h.Mac) netns $($h.Namespace)").
                 AppendLine("ip link set $($h.Veth) master $($fleet.Bridge) up").
                 AppendLine("ip -n $($h.Namespace) addr add $address/24 dev $inner").
                 AppendLine("ip -n $($h.Namespace) link set $inner up").
@@ -96,6 +98,24 @@ function New-TestFleet {
             # Upload: egress of the host's end. Download: egress of the bridge's end.
             if ($tbf -and $index -gt $UncappedHosts) { $null = $script.AppendLine("tc -n $($h.Namespace) qdisc add dev $inner root $tbf").AppendLine("tc qdisc add dev $($h.Veth) root $tbf") }
         }
+        # Static neighbour entries everywhere, as a switch with fixed tables: under load the softirq
+        # backlog drops packets, and lost ARP probes held a host's connections up for seconds (the
+        # swarm benchmark saw 40 s). The unreachable address stays unresolved.
+        $rootBatch = [System.Text.StringBuilder]::new()
+        foreach ($h in $fleet.Hosts) {
+            $null = $rootBatch.AppendLine("neigh replace $($h.Address) lladdr $($h.Mac) dev $($fleet.Bridge) nud permanent")
+            $hostBatch = [System.Text.StringBuilder]::new().AppendLine("neigh replace $subnet.1 lladdr $bridgeMac dev mz$id$($h.Index)b nud permanent")
+            foreach ($other in $fleet.Hosts) {
+                if ($other -ne $h) { $null = $hostBatch.AppendLine("neigh replace $($other.Address) lladdr $($other.Mac) dev mz$id$($h.Index)b nud permanent") }
+            }
+            $batchPath = Join-Path $h.Dir 'neighbours.txt'
+            New-Item -ItemType Directory -Path $h.Dir -Force | Out-Null
+            Set-Content -LiteralPath $batchPath -Value $hostBatch.ToString()
+            $null = $script.AppendLine("ip -n $($h.Namespace) -batch '$batchPath'")
+        }
+        $rootBatchPath = Join-Path $WorkPath 'neighbours.txt'
+        Set-Content -LiteralPath $rootBatchPath -Value $rootBatch.ToString()
+        $null = $script.AppendLine("ip -batch '$rootBatchPath'")
         $scriptPath = Join-Path $WorkPath 'fleet-up.sh'
         Set-Content -LiteralPath $scriptPath -Value $script.ToString()
         Invoke-Checked sh @($scriptPath) | Out-Null
