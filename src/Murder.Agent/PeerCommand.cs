@@ -48,8 +48,8 @@ internal static class PeerCommand
         using (Process self = Process.GetCurrentProcess())
         {
             DateTime startedUtc = self.StartTime.ToUniversalTime();
-            string invoked = arguments.Get(PeerLaunch.InvokedAtParameter) is string ticks && long.TryParse(ticks, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value)
-                ? $", {(startedUtc - new DateTime(value, DateTimeKind.Utc)).TotalSeconds:0.00} s after Invoke-MurderPeer began"
+            string invoked = PeerLaunch.ParseInvokedAt(arguments.Get(PeerLaunch.InvokedAtParameter)) is DateTime invokedAt
+                ? $", {(startedUtc - invokedAt).TotalSeconds:0.00} s after Invoke-MurderPeer began"
                 : string.Empty;
             log($"Fetching '{request.Tag}' (agent process {Environment.ProcessId}, started {(DateTime.UtcNow - startedUtc).TotalSeconds:0.0} s ago{invoked}).");
         }

@@ -55,9 +55,7 @@ internal static class RemotePeerCommand
             PeerRun.Prepare(request);
             AgentHost agent = AgentHost.ThisProcess();
             // The control machine's Invoke-MurderPeer began at (by its clock); an older one sends nothing: this launch.
-            DateTime invokedAtUtc = arguments.Get(PeerLaunch.InvokedAtParameter) is string ticks && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value is > 0 and <= 3155378975999999999
-                ? new DateTime(value, DateTimeKind.Utc)
-                : DateTime.UtcNow;
+            DateTime invokedAtUtc = PeerLaunch.ParseInvokedAt(arguments.Get(PeerLaunch.InvokedAtParameter)) ?? DateTime.UtcNow;
             int processId = PeerLaunch.Start(store, agent, request, seedSeconds, invokedAtUtc);
             started = true;
             Send("STARTED", "{\"ProcessId\":" + processId.ToString(CultureInfo.InvariantCulture) + "}");

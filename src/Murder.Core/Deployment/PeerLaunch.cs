@@ -14,6 +14,12 @@ public static class PeerLaunch
     /// <summary>The agent's argument for the moment Invoke-MurderPeer began (UTC ticks), for its log.</summary>
     public const string InvokedAtParameter = "InvokedAtUtcTicks";
 
+    /// <summary>The moment <see cref="InvokedAtParameter"/> names (UTC ticks), or null when it is missing or not a time.</summary>
+    public static DateTime? ParseInvokedAt(string? ticks) =>
+        long.TryParse(ticks, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) && value > 0 && value <= DateTime.MaxValue.Ticks
+            ? new DateTime(value, DateTimeKind.Utc)
+            : null;
+
     /// <summary>The agent's arguments for <paramref name="request"/> (its port fixed to <paramref name="port"/>).</summary>
     public static List<KeyValuePair<string, object?>> Parameters(PeerRunRequest request, int port, int seedSeconds, DateTime invokedAtUtc)
     {
