@@ -6,7 +6,7 @@ namespace Murder.Sim;
 /// <summary>
 /// Runs one simulated deploy and prints its figures; the last line is machine-readable. Arguments:
 /// --peers N --size-mb MB --rate-mbit MBIT --latency-ms MS --wire-efficiency E --slow-share S --slow-factor X
-/// --die-share S --seeder-dies --spread-s SECONDS --fair-uplink --seed N --block-kib KIB --piece-kib KIB --limit-s SECONDS.
+/// --die-share S --seeder-dies --spread-s SECONDS --fair-uplink --no-super-seed --seed N --block-kib KIB --piece-kib KIB --limit-s SECONDS.
 /// </summary>
 public static class Program
 {
@@ -42,6 +42,12 @@ public static class Program
             if (name == "--seeder-dies")
             {
                 options = options with { SeederDies = true };
+                continue;
+            }
+
+            if (name == "--no-super-seed")
+            {
+                options = options with { SuperSeed = false };
                 continue;
             }
 

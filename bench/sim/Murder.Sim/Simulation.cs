@@ -317,7 +317,7 @@ public sealed class Simulation
             have.SetAll();
         }
 
-        var settings = new SwarmSettings { PeerId = host.PeerId };
+        var settings = new SwarmSettings { PeerId = host.PeerId, SuperSeed = _options.SuperSeed };
         host.Engine = new SwarmEngine(_torrent, have, settings, host.PeerId, host, _clock, new Random(_options.Seed ^ (host.Index * 7919)), announces: true, _options.BlockLength, assembleData: false)
         {
             LocalEndPoint = host.EndPoint,

@@ -35,6 +35,9 @@ public sealed record SimulationOptions
     /// </summary>
     public bool FairUplink { get; init; }
 
+    /// <summary>The origin super-seeds (the engine's default); false: a plain seed, for comparison.</summary>
+    public bool SuperSeed { get; init; } = true;
+
     /// <summary>One-way latency between any two hosts (and to the tracker).</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(0.2);
 

@@ -35,6 +35,13 @@ public sealed record SwarmSettings
     /// <summary>Peers unchoked at once when <see cref="UnchokeAll"/> is off (plus one optimistic unchoke).</summary>
     public int UploadSlots { get; init; } = 4;
 
+    /// <summary>
+    /// Super-seeding for a swarm that starts with every piece (an origin): until each piece has been
+    /// uploaded once, a peer is told of a few pieces nobody else was offered instead of all of them
+    /// (BEP 16), so the origin sends each piece once and the peers trade it. Off: a plain seed.
+    /// </summary>
+    public bool SuperSeed { get; init; } = true;
+
     /// <summary>The address to listen on.</summary>
     public IPAddress ListenAddress { get; init; } = IPAddress.Any;
 

@@ -23,7 +23,7 @@ public sealed record SwarmStatistics
     /// <summary>Block bytes sent.</summary>
     public required long Uploaded { get; init; }
 
-    /// <summary>Useful bytes received from peers that were complete (seeds) when we met them.</summary>
+    /// <summary>Useful bytes received from peers that hold every piece (seeds), now or when they left.</summary>
     public required long BytesFromSeeds { get; init; }
 
     /// <summary>Useful bytes received from peers that were still downloading.</summary>

@@ -8,6 +8,7 @@ using Murder.Core.Swarm.Announcing;
 using Murder.Core.Swarm.Choking;
 using Murder.Core.Swarm.Dialing;
 using Murder.Core.Swarm.Picking;
+using Murder.Core.Swarm.Seeding;
 using Murder.Core.Swarm.Sessions;
 
 namespace Murder.Core.Swarm.Engine;
@@ -50,8 +51,8 @@ internal sealed class SwarmEngine
     private readonly Choker _choker;
     private readonly RequestScheduler _requests;
     private readonly AnnounceScheduler? _announcer;
-    private long _fromSeeds;
-    private long _fromPeers;
+    private long _fromSeedsGone;
+    private long _accepted;
     private long _wasted;
     private long _downloaded;
     private long _uploaded;
@@ -63,6 +64,9 @@ internal sealed class SwarmEngine
 
     /// <summary>Blocks uploaded per piece, kept by an origin (a seed from the start) to notice a piece asked for again.</summary>
     private readonly int[]? _sentBlocks;
+
+    /// <summary>An origin's super-seeding (null for a swarm that started without every piece, or with it turned off).</summary>
+    private readonly OriginOffers? _offers;
 
     /// <param name="torrent">The torrent.</param>
     /// <param name="have">The pieces already held, verified (all of them for a seeder).</param>
@@ -89,6 +93,7 @@ internal sealed class SwarmEngine
         _requests = new RequestScheduler(_picker, _sessions, settings, peerId, blockLength);
         _announcer = announces ? new AnnounceScheduler(settings.DefaultAnnounceInterval, have.AllSet) : null;
         _sentBlocks = have.AllSet ? new int[torrent.PieceCount] : null;
+        _offers = have.AllSet && settings.SuperSeed ? new OriginOffers(_picker, _sessions, torrent.PieceCount, torrent.PieceLength, blockLength) : null;
     }
 
     /// <summary>Time since the engine started, on its clock.</summary>
@@ -180,7 +185,11 @@ internal sealed class SwarmEngine
         var session = new PeerSession(link, dialled ?? Normalize(remote), theirId, dialled is not null, _torrent.PieceCount, _settings.MaxUnrequestedBlocks, now);
         _sessions.Add(session);
         _seenPeerIds.Add(id);
-        if (!_picker.Have.NoneSet)
+        if (_offers is { Active: true })
+        {
+            _offers.Connected(session, now); // a few pieces announced instead of a bitfield
+        }
+        else if (!_picker.Have.NoneSet)
         {
             // BEP 3: a peer with nothing may skip the bitfield.
             session.Send(new OutgoingMessage(PeerMessageKind.Bitfield, Payload: _picker.Have.ToBytes()), now);
@@ -212,6 +221,12 @@ internal sealed class SwarmEngine
         if (!_sessions.Remove(session))
         {
             return;
+        }
+
+        _offers?.Gone(session);
+        if (session.RemoteHave.AllSet)
+        {
+            _fromSeedsGone += session.Accepted;
         }
 
         TimeSpan now = Now;
@@ -274,6 +289,7 @@ internal sealed class SwarmEngine
                 if (session.RemoteHave.Set(message.Index))
                 {
                     _picker.AddAvailability(message.Index);
+                    _offers?.PeerHas(session, message.Index, now);
                     if (!session.AmInterested && !_picker.Have[message.Index])
                     {
                         _requests.UpdateInterest(session, now);
@@ -292,6 +308,7 @@ internal sealed class SwarmEngine
             case PeerMessageKind.Bitfield:
                 _validator.Validate(message);
                 ReceiveBitfield(session, message.Payload);
+                _offers?.PeerBitfield(session, now);
                 _requests.UpdateInterest(session, now);
                 DisconnectIfBothComplete(session);
                 break;
@@ -318,19 +335,29 @@ internal sealed class SwarmEngine
     public bool TakeUpload(PeerSession session, BlockRequest block)
     {
         session.QueuedUploads--;
-        if (session.AmChoking || session.CancelledUploads.Remove(block))
+        bool send = !session.AmChoking && !session.CancelledUploads.Remove(block);
+        if (send)
         {
-            return false;
+            session.Uploaded += block.Length;
+            _uploaded += block.Length;
+            if (_sentBlocks is not null)
+            {
+                _sentBlocks[block.Piece]++;
+            }
         }
 
-        session.Uploaded += block.Length;
-        _uploaded += block.Length;
-        if (_sentBlocks is not null)
+        if (_offers is { Active: true })
         {
-            _sentBlocks[block.Piece]++;
+            TimeSpan now = Now;
+            if (send)
+            {
+                _offers.Sent(session, block, now);
+            }
+
+            _offers.UploadQueue(QueuedUploads(), now);
         }
 
-        return true;
+        return send;
     }
 
     /// <summary>A piece asked for by <see cref="ISwarmActions.Verify"/>: matched its hash and was written, or did not match.</summary>
@@ -390,6 +417,11 @@ internal sealed class SwarmEngine
         }
 
         _requests.BestRate = best;
+        if (_offers is { Active: true })
+        {
+            _offers.UploadQueue(QueuedUploads(), now);
+        }
+
         MakeRoom(now);
         _choker.Tick(_sessions, now);
         DialDue(now);
@@ -453,8 +485,8 @@ internal sealed class SwarmEngine
         TotalBytes = _torrent.TotalLength,
         Downloaded = _downloaded,
         Uploaded = _uploaded,
-        BytesFromSeeds = _fromSeeds,
-        BytesFromPeers = _fromPeers,
+        BytesFromSeeds = FromSeeds,
+        BytesFromPeers = _accepted - FromSeeds,
         BytesWasted = _wasted,
         ConnectedPeers = _sessions.Count,
         PeersSeen = _seenPeerIds.Count,
@@ -464,6 +496,32 @@ internal sealed class SwarmEngine
         FirstPieceAfter = _firstPieceAfter,
         CompletedAfter = _completedAfter,
     };
+
+    /// <summary>Useful bytes from peers that hold every piece (now, or when they left): an origin that super-seeds shows as one only at the end.</summary>
+    private long FromSeeds
+    {
+        get
+        {
+            long bytes = _fromSeedsGone;
+            foreach (PeerSession session in _sessions)
+            {
+                bytes += session.RemoteHave.AllSet ? session.Accepted : 0;
+            }
+
+            return bytes;
+        }
+    }
+
+    private int QueuedUploads()
+    {
+        int queued = 0;
+        foreach (PeerSession session in _sessions)
+        {
+            queued += session.QueuedUploads;
+        }
+
+        return queued;
+    }
 
     private long BytesHave
     {
@@ -503,7 +561,6 @@ internal sealed class SwarmEngine
         {
             session.RemoteHave.ReadFrom(payload);
             _picker.AddAvailability(session.RemoteHave);
-            session.StartedAsSeed = session.RemoteHave.AllSet;
             return;
         }
 
@@ -535,7 +592,7 @@ internal sealed class SwarmEngine
             throw new PeerProtocolException(PeerProtocolError.InvalidMessageLength, $"The peer queued more than {_settings.MaxQueuedUploads} requests.");
         }
 
-        if (_sentBlocks is not null && !session.Declined && _sentBlocks[block.Piece] >= _picker.BlocksIn(block.Piece) && _settings.UnchokeAll)
+        if (_sentBlocks is not null && _offers is not { Active: true } && !session.Declined && _sentBlocks[block.Piece] >= _picker.BlocksIn(block.Piece) && _settings.UnchokeAll)
         {
             // The origin is asked again for a piece it has sent in full: peers hold it. Choke the
             // peer once (standard BEP 3; its requests return to it and go to the peers that
@@ -591,14 +648,8 @@ internal sealed class SwarmEngine
         if (accepted)
         {
             session.RecentDownload += block.Length;
-            if (session.StartedAsSeed)
-            {
-                _fromSeeds += block.Length;
-            }
-            else
-            {
-                _fromPeers += block.Length;
-            }
+            session.Accepted += block.Length;
+            _accepted += block.Length;
 
             if (askedElsewhere)
             {

@@ -52,7 +52,8 @@ internal sealed class PeerSession
 
     public bool ReceivedAnyMessage { get; set; }
 
-    public bool StartedAsSeed { get; set; }
+    /// <summary>Our super-seeding state for this peer while we are an origin revealing pieces a few at a time.</summary>
+    public Seeding.PeerOffers? Offers { get; set; }
 
     /// <summary>We are an origin and choked this peer once for asking a piece we had sent already.</summary>
     public bool Declined { get; set; }
@@ -76,6 +77,9 @@ internal sealed class PeerSession
 
     /// <summary>Payload bytes per second received, smoothed; sizes the request queue.</summary>
     public double DownloadRate { get; private set; }
+
+    /// <summary>Block bytes received and kept (neither wasted nor duplicates).</summary>
+    public long Accepted { get; set; }
 
     /// <summary>Block bytes received.</summary>
     public long Downloaded { get; set; }

@@ -1,0 +1,288 @@
+using System;
+using System.Collections.Generic;
+using Murder.Core.PeerWire;
+using Murder.Core.Swarm.Sessions;
+
+namespace Murder.Core.Swarm.Seeding;
+
+/// <summary>
+/// An origin's super-seeding (BEP 16, with several offers per peer): until every piece has left the
+/// origin in full once, a peer is told ('have', no bitfield) only of a few pieces nobody else was
+/// offered, and of another each time one is delivered to it, so the origin's upload goes to distinct
+/// pieces and the peers trade them. Peers asking a plain seed for "pieces nobody holds" can only go
+/// by what they see of the swarm: at 1,000 peers the origin sent 1.5 copies before the peers held
+/// one. When every piece is out, every peer is told of every piece and the origin seeds as usual.
+/// While pieces are still undelivered and the origin's upload runs dry (their takers are slow or
+/// gone), one of them is offered to another peer, so no taker holds the swarm back.
+/// </summary>
+internal sealed class OriginOffers
+{
+    /// <summary>The bytes of pieces offered to one peer at a time (at least two pieces): enough to keep its requests flowing.</summary>
+    public const int OfferBytes = 1 << 20;
+
+    /// <summary>Below this many 16 KiB requests queued in all, the origin's upload is running dry.</summary>
+    public const int IdleQueue = 32;
+
+    private readonly PiecePicker _picker;
+    private readonly IReadOnlyList<PeerSession> _sessions;
+    private readonly int _pieceCount;
+    private readonly int _perPeer;
+    private readonly int _idleBlocks;
+
+    /// <summary>Per piece: offers made and not withdrawn (pending at a peer, or delivered).</summary>
+    private readonly int[] _given;
+
+    /// <summary>Pieces delivered in full to some peer, or reported held by one.</summary>
+    private readonly Bitfield _out;
+
+    /// <summary>Pieces neither offered to anyone nor out: where offers come from.</summary>
+    private readonly Bitfield _unoffered;
+    private int _cursor;
+    private bool _spareExhausted;
+
+    public OriginOffers(PiecePicker picker, IReadOnlyList<PeerSession> sessions, int pieceCount, long pieceLength, int blockLength)
+    {
+        _picker = picker;
+        _sessions = sessions;
+        _pieceCount = pieceCount;
+        _perPeer = (int)Math.Max(2, (OfferBytes + pieceLength - 1) / Math.Max(1, pieceLength));
+        _idleBlocks = PiecePicker.InBlocks(IdleQueue, blockLength);
+        _given = new int[pieceCount];
+        _out = new Bitfield(pieceCount);
+        _unoffered = new Bitfield(pieceCount);
+        _unoffered.SetAll();
+    }
+
+    /// <summary>Some piece has not left the origin in full yet: peers are told of pieces a few at a time.</summary>
+    public bool Active => !_out.AllSet;
+
+    /// <summary>Pieces offered to one peer at a time.</summary>
+    public int PerPeer => _perPeer;
+
+    /// <summary>A peer connected: it is offered its first pieces (instead of a bitfield).</summary>
+    public void Connected(PeerSession session, TimeSpan now)
+    {
+        session.Offers = new PeerOffers(_pieceCount);
+        _spareExhausted = false;
+        Fill(session, now);
+    }
+
+    /// <summary>The peer said it holds this piece (from us or from another peer): the piece is out.</summary>
+    public void PeerHas(PeerSession session, int index, TimeSpan now)
+    {
+        if (session.Offers is not PeerOffers offers)
+        {
+            return;
+        }
+
+        offers.Pending.Remove(index);
+        MarkOut(index, now);
+        Fill(session, now);
+    }
+
+    /// <summary>The peer's bitfield arrived: offers of pieces it holds are void, and those pieces are out.</summary>
+    public void PeerBitfield(PeerSession session, TimeSpan now)
+    {
+        if (session.Offers is not PeerOffers offers)
+        {
+            return;
+        }
+
+        foreach (int index in session.RemoteHave)
+        {
+            offers.Pending.Remove(index);
+            _out.Set(index);
+            _unoffered.Clear(index);
+        }
+
+        if (!RevealAllIfOut(now))
+        {
+            Fill(session, now);
+        }
+    }
+
+    /// <summary>A block is going out to the peer: a piece offered to it and now sent in full is out.</summary>
+    public void Sent(PeerSession session, BlockRequest block, TimeSpan now)
+    {
+        if (session.Offers is not PeerOffers offers || !offers.Pending.TryGetValue(block.Piece, out int sent))
+        {
+            return;
+        }
+
+        if (++sent < _picker.BlocksIn(block.Piece))
+        {
+            offers.Pending[block.Piece] = sent;
+            return;
+        }
+
+        offers.Pending.Remove(block.Piece);
+        offers.LastDelivered = now;
+        MarkOut(block.Piece, now);
+        Fill(session, now);
+    }
+
+    /// <summary>The peer left: what it was offered and did not get goes to others.</summary>
+    public void Gone(PeerSession session)
+    {
+        if (session.Offers is not PeerOffers offers)
+        {
+            return;
+        }
+
+        foreach (int index in offers.Pending.Keys)
+        {
+            if (--_given[index] == 0 && !_out[index])
+            {
+                _unoffered.Set(index);
+            }
+        }
+
+        offers.Pending.Clear();
+        session.Offers = null;
+        _spareExhausted = false;
+    }
+
+    /// <summary>
+    /// The origin's upload queue holds <paramref name="queuedBlocks"/>: when it is running dry while
+    /// pieces are undelivered, one more is offered (to the peer with the fewest offers pending, the
+    /// one that took a piece last among equals), a second copy if every piece was offered already.
+    /// </summary>
+    public void UploadQueue(int queuedBlocks, TimeSpan now)
+    {
+        if (!Active || _spareExhausted || queuedBlocks >= _idleBlocks)
+        {
+            return;
+        }
+
+        PeerSession? best = null;
+        foreach (PeerSession session in _sessions)
+        {
+            if (session.Offers is not PeerOffers offers || session.IsClosed || offers.Pending.Count >= 2 * _perPeer)
+            {
+                continue;
+            }
+
+            if (best is null
+                || offers.Pending.Count < best.Offers!.Pending.Count
+                || (offers.Pending.Count == best.Offers!.Pending.Count && offers.LastDelivered > best.Offers.LastDelivered))
+            {
+                best = session;
+            }
+        }
+
+        int piece = best is null ? -1 : LeastGiven(best);
+        if (piece < 0)
+        {
+            // Nothing to offer until a peer comes or goes or a piece is delivered.
+            _spareExhausted = true;
+            return;
+        }
+
+        Offer(best!, piece, now);
+    }
+
+    private void Fill(PeerSession session, TimeSpan now)
+    {
+        if (session.Offers is not PeerOffers offers)
+        {
+            return;
+        }
+
+        while (offers.Pending.Count < _perPeer)
+        {
+            int piece = NextUnoffered(session, offers);
+            if (piece < 0)
+            {
+                return;
+            }
+
+            Offer(session, piece, now);
+        }
+    }
+
+    /// <summary>The next piece nobody was offered that this peer neither holds nor was told of, from a cursor that goes round.</summary>
+    private int NextUnoffered(PeerSession session, PeerOffers offers)
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int from = pass == 0 ? _cursor : 0;
+            for (int index = _unoffered.NextSet(from); index >= 0 && (pass == 0 || index < _cursor); index = _unoffered.NextSet(index + 1))
+            {
+                if (!session.RemoteHave[index] && !offers.Revealed[index])
+                {
+                    _cursor = index + 1 < _pieceCount ? index + 1 : 0;
+                    return index;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The undelivered piece offered least often that this peer neither holds nor was told of.</summary>
+    private int LeastGiven(PeerSession session)
+    {
+        int best = -1;
+        for (int index = _out.NextMissing(0); index >= 0; index = _out.NextMissing(index + 1))
+        {
+            if (!session.RemoteHave[index] && !session.Offers!.Revealed[index] && (best < 0 || _given[index] < _given[best]))
+            {
+                best = index;
+            }
+        }
+
+        return best;
+    }
+
+    private void Offer(PeerSession session, int piece, TimeSpan now)
+    {
+        PeerOffers offers = session.Offers!;
+        _given[piece]++;
+        _unoffered.Clear(piece);
+        offers.Pending[piece] = 0;
+        if (offers.Revealed.Set(piece))
+        {
+            session.Send(new OutgoingMessage(PeerMessageKind.Have, piece), now);
+        }
+    }
+
+    private void MarkOut(int index, TimeSpan now)
+    {
+        if (_out.Set(index))
+        {
+            _unoffered.Clear(index);
+            _spareExhausted = false;
+            RevealAllIfOut(now);
+        }
+    }
+
+    /// <summary>Every piece is out: each peer is told of every piece it was not told of (as if it had had our bitfield), and offers end.</summary>
+    private bool RevealAllIfOut(TimeSpan now)
+    {
+        if (!_out.AllSet)
+        {
+            return false;
+        }
+
+        foreach (PeerSession session in _sessions)
+        {
+            if (session.Offers is not PeerOffers offers)
+            {
+                continue;
+            }
+
+            for (int index = 0; index < _pieceCount; index++)
+            {
+                if (!offers.Revealed[index])
+                {
+                    // Pieces it holds too: a peer must see a seed (all set) to treat it as one.
+                    session.Send(new OutgoingMessage(PeerMessageKind.Have, index), now);
+                }
+            }
+
+            session.Offers = null;
+        }
+
+        return true;
+    }
+}
