@@ -318,6 +318,11 @@ public sealed class Simulation
         }
 
         var settings = new SwarmSettings { PeerId = host.PeerId, SuperSeed = _options.SuperSeed };
+        if (Environment.GetEnvironmentVariable("MURDER_SIM_MAX_OUTGOING") is string outgoing)
+        {
+            settings = settings with { MaxOutgoingConnections = int.Parse(outgoing, System.Globalization.CultureInfo.InvariantCulture) };
+        }
+
         host.Engine = new SwarmEngine(_torrent, have, settings, host.PeerId, host, _clock, new Random(_options.Seed ^ (host.Index * 7919)), announces: true, _options.BlockLength, assembleData: false)
         {
             LocalEndPoint = host.EndPoint,

@@ -12,6 +12,13 @@ public sealed record SwarmSettings
     /// <summary>The most peer connections (Murder used 64).</summary>
     public int MaxConnections { get; init; } = 64;
 
+    /// <summary>
+    /// The most connections we dial ourselves; the rest of <see cref="MaxConnections"/> is left to
+    /// peers that dial us. Peers that start together and each dial every slot full take all of each
+    /// other's, and those that start a moment later find no peer with data that accepts them.
+    /// </summary>
+    public int MaxOutgoingConnections { get; init; } = 32;
+
     /// <summary>The most requests kept outstanding per peer: 128 x 16 KiB = 2 MiB in flight.</summary>
     public int MaxOutstandingRequests { get; init; } = 128;
 
@@ -82,6 +89,7 @@ public sealed record SwarmSettings
     public SwarmSettings Validate()
     {
         Check(MaxConnections is >= 1 and <= 10_000, nameof(MaxConnections), "1 to 10000");
+        Check(MaxOutgoingConnections is >= 1 and <= 10_000, nameof(MaxOutgoingConnections), "1 to 10000");
         Check(MaxOutstandingRequests is >= 1 and <= 4096, nameof(MaxOutstandingRequests), "1 to 4096");
         Check(MinOutstandingRequests >= 1 && MinOutstandingRequests <= MaxOutstandingRequests, nameof(MinOutstandingRequests), "1 to MaxOutstandingRequests");
         Check(RequestQueueTime > TimeSpan.Zero && RequestQueueTime <= TimeSpan.FromSeconds(60), nameof(RequestQueueTime), "more than 0 and at most 60 seconds");

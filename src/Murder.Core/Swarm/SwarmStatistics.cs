@@ -23,7 +23,7 @@ public sealed record SwarmStatistics
     /// <summary>Block bytes sent.</summary>
     public required long Uploaded { get; init; }
 
-    /// <summary>Useful bytes received from peers that hold every piece (seeds), now or when they left.</summary>
+    /// <summary>Useful bytes received from peers that held every piece (seeds) when they sent them, as far as we knew (an origin that super-seeds shows every piece only once each has left it).</summary>
     public required long BytesFromSeeds { get; init; }
 
     /// <summary>Useful bytes received from peers that were still downloading.</summary>

@@ -29,14 +29,19 @@ internal sealed class DialList
         }
     }
 
-    /// <summary>Adds to <paramref name="output"/> the addresses to dial now and marks them dialling.</summary>
-    public void TakeDue(TimeSpan now, int connected, int maxConnections, Func<IPEndPoint, bool> isConnected, List<IPEndPoint> output)
+    /// <summary>
+    /// Adds to <paramref name="output"/> the addresses to dial now and marks them dialling: while
+    /// <paramref name="connected"/> connections plus the dials in flight stay under
+    /// <paramref name="maxConnections"/>, and the <paramref name="outgoing"/> ones plus the dials
+    /// under <paramref name="maxOutgoing"/>.
+    /// </summary>
+    public void TakeDue(TimeSpan now, int connected, int maxConnections, int outgoing, int maxOutgoing, Func<IPEndPoint, bool> isConnected, List<IPEndPoint> output)
     {
         foreach (IPEndPoint endPoint in _order)
         {
             // Seeders dial too: the tracker hands them leechers, and some clients (transmission)
             // never dial loopback or private addresses themselves.
-            if (connected + Connecting >= maxConnections || Connecting >= MaxConcurrentDials)
+            if (connected + Connecting >= maxConnections || outgoing + Connecting >= maxOutgoing || Connecting >= MaxConcurrentDials)
             {
                 break;
             }

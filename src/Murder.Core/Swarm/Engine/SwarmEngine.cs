@@ -51,8 +51,8 @@ internal sealed class SwarmEngine
     private readonly Choker _choker;
     private readonly RequestScheduler _requests;
     private readonly AnnounceScheduler? _announcer;
-    private long _fromSeedsGone;
-    private long _accepted;
+    private long _fromSeeds;
+    private long _fromPeers;
     private long _wasted;
     private long _downloaded;
     private long _uploaded;
@@ -224,10 +224,6 @@ internal sealed class SwarmEngine
         }
 
         _offers?.Gone(session);
-        if (session.RemoteHave.AllSet)
-        {
-            _fromSeedsGone += session.Accepted;
-        }
 
         TimeSpan now = Now;
         // Availability first: the others are asked for more at once, and a seed is asked only for
@@ -485,8 +481,8 @@ internal sealed class SwarmEngine
         TotalBytes = _torrent.TotalLength,
         Downloaded = _downloaded,
         Uploaded = _uploaded,
-        BytesFromSeeds = FromSeeds,
-        BytesFromPeers = _accepted - FromSeeds,
+        BytesFromSeeds = _fromSeeds,
+        BytesFromPeers = _fromPeers,
         BytesWasted = _wasted,
         ConnectedPeers = _sessions.Count,
         PeersSeen = _seenPeerIds.Count,
@@ -496,21 +492,6 @@ internal sealed class SwarmEngine
         FirstPieceAfter = _firstPieceAfter,
         CompletedAfter = _completedAfter,
     };
-
-    /// <summary>Useful bytes from peers that hold every piece (now, or when they left): an origin that super-seeds shows as one only at the end.</summary>
-    private long FromSeeds
-    {
-        get
-        {
-            long bytes = _fromSeedsGone;
-            foreach (PeerSession session in _sessions)
-            {
-                bytes += session.RemoteHave.AllSet ? session.Accepted : 0;
-            }
-
-            return bytes;
-        }
-    }
 
     private int QueuedUploads()
     {
@@ -607,6 +588,7 @@ internal sealed class SwarmEngine
 
         session.CancelledUploads.Remove(block);
         session.QueuedUploads++;
+        _offers?.Requested(session, block);
         session.Send(new OutgoingMessage(PeerMessageKind.Piece, block.Piece, block.Begin, block.Length), now);
     }
 
@@ -648,8 +630,14 @@ internal sealed class SwarmEngine
         if (accepted)
         {
             session.RecentDownload += block.Length;
-            session.Accepted += block.Length;
-            _accepted += block.Length;
+            if (session.RemoteHave.AllSet)
+            {
+                _fromSeeds += block.Length;
+            }
+            else
+            {
+                _fromPeers += block.Length;
+            }
 
             if (askedElsewhere)
             {
@@ -797,7 +785,13 @@ internal sealed class SwarmEngine
         }
 
         _dialScratch.Clear();
-        _dial.TakeDue(now, _sessions.Count, _settings.MaxConnections, IsConnected, _dialScratch);
+        int outgoing = 0;
+        foreach (PeerSession session in _sessions)
+        {
+            outgoing += session.IsOutgoing ? 1 : 0;
+        }
+
+        _dial.TakeDue(now, _sessions.Count, _settings.MaxConnections, outgoing, _settings.MaxOutgoingConnections, IsConnected, _dialScratch);
         foreach (IPEndPoint endPoint in _dialScratch)
         {
             _actions.Dial(endPoint);

@@ -37,8 +37,12 @@ internal sealed class OriginOffers
 
     /// <summary>Pieces neither offered to anyone nor out: where offers come from.</summary>
     private readonly Bitfield _unoffered;
+    /// <summary>A spare offer at most until its peer asks for it (or a while passes): one offer per shortfall, not one per block sent.</summary>
+    public static readonly TimeSpan SpareWait = TimeSpan.FromMilliseconds(20);
+
     private int _cursor;
     private bool _spareExhausted;
+    private (PeerSession Session, int Piece, TimeSpan At)? _spare;
 
     public OriginOffers(PiecePicker picker, IReadOnlyList<PeerSession> sessions, int pieceCount, long pieceLength, int blockLength)
     {
@@ -101,6 +105,15 @@ internal sealed class OriginOffers
         }
     }
 
+    /// <summary>The peer asked for a block: a spare offer of that piece to it is answered.</summary>
+    public void Requested(PeerSession session, BlockRequest block)
+    {
+        if (_spare is { } spare && spare.Session == session && spare.Piece == block.Piece)
+        {
+            _spare = null;
+        }
+    }
+
     /// <summary>A block is going out to the peer: a piece offered to it and now sent in full is out.</summary>
     public void Sent(PeerSession session, BlockRequest block, TimeSpan now)
     {
@@ -140,6 +153,10 @@ internal sealed class OriginOffers
         offers.Pending.Clear();
         session.Offers = null;
         _spareExhausted = false;
+        if (_spare?.Session == session)
+        {
+            _spare = null;
+        }
     }
 
     /// <summary>
@@ -149,7 +166,7 @@ internal sealed class OriginOffers
     /// </summary>
     public void UploadQueue(int queuedBlocks, TimeSpan now)
     {
-        if (!Active || _spareExhausted || queuedBlocks >= _idleBlocks)
+        if (!Active || _spareExhausted || queuedBlocks >= _idleBlocks || (_spare is { } spare && now - spare.At < SpareWait))
         {
             return;
         }
@@ -179,6 +196,7 @@ internal sealed class OriginOffers
         }
 
         Offer(best!, piece, now);
+        _spare = (best!, piece, now);
     }
 
     private void Fill(PeerSession session, TimeSpan now)
@@ -252,6 +270,11 @@ internal sealed class OriginOffers
         {
             _unoffered.Clear(index);
             _spareExhausted = false;
+            if (_spare?.Piece == index)
+            {
+                _spare = null;
+            }
+
             RevealAllIfOut(now);
         }
     }

@@ -78,9 +78,6 @@ internal sealed class PeerSession
     /// <summary>Payload bytes per second received, smoothed; sizes the request queue.</summary>
     public double DownloadRate { get; private set; }
 
-    /// <summary>Block bytes received and kept (neither wasted nor duplicates).</summary>
-    public long Accepted { get; set; }
-
     /// <summary>Block bytes received.</summary>
     public long Downloaded { get; set; }
 

@@ -162,7 +162,7 @@ public class SwarmEngineTests
         var all = new Bitfield(torrent.PieceCount);
         all.SetAll();
         var time = new ManualTime();
-        SwarmEngine origin = NewEngine(torrent, all, new RecordingActions(), time, new SwarmSettings());
+        SwarmEngine origin = NewEngine(torrent, all, new RecordingActions(), time, new SwarmSettings { SuperSeed = false });
         var first = new RecordingLink();
         PeerSession a = origin.Connected(first, new IPEndPoint(IPAddress.Parse("198.18.0.2"), 40_001), Id('a'), null)!;
         var second = new RecordingLink();
