@@ -299,3 +299,70 @@ Describe 'The fleet worker pool' {
         Wait-Until { [MurderPoolProbe]::MinWorkerThreads() -eq $before } -Seconds 5
     }
 }
+
+Describe 'A fleet cmdlet run through the pool, against hosts that accept and never answer' {
+    BeforeAll {
+        # Three loopback listeners that complete the TCP handshake and then say nothing: an SSH
+        # connection to them waits for the server's banner until its timeout or Ctrl+C.
+        $script:work = New-TestDirectory -Prefix murder-pool
+        $script:key = Join-Path $work 'key'
+        & ssh-keygen -q -t ed25519 -N '' -C murder-pool-test -f $key | Out-Null
+        $script:listeners = @(1..3 | ForEach-Object {
+                $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+                $listener.Start()
+                $listener
+            })
+        $script:hosts = @($listeners | ForEach-Object { "127.0.0.1:$($_.LocalEndpoint.Port)" })
+
+        function script:New-Install([string] $ConfigPath) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript({
+                    param($Module, $Hosts, $Key, $ConfigPath)
+                    Import-Module $Module
+                    Install-MurderModule -ComputerName $Hosts -SshKeyPath $Key -NoHostKeyCheck -UserName murder -ThrottleLimit 2 -ConfigPath $ConfigPath
+                }).AddArgument($env:MURDER_MODULE_PATH).AddArgument($hosts).AddArgument($key).AddArgument($ConfigPath)
+            $ps
+        }
+    }
+
+    AfterAll {
+        foreach ($listener in $listeners) { $listener.Stop() }
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+    }
+
+    It 'writes one error per host, targeting it, when nothing stops it' {
+        $config = Join-Path $work 'timeout.psd1'
+        Set-Content -LiteralPath $config -Value '@{ ConnectTimeoutSeconds = 1 }'
+        $ps = New-Install -ConfigPath $config
+        try {
+            $null = $ps.Invoke()
+            @($ps.Streams.Error | ForEach-Object { $_.FullyQualifiedErrorId -replace ',.*' }) | Should -Be @('HostUnreachable', 'HostUnreachable', 'HostUnreachable')
+            (@($ps.Streams.Error.TargetObject | Sort-Object) -join ',') | Should -Be ((@($hosts) | Sort-Object) -join ',')
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+
+    It 'stops promptly on Ctrl+C, writes nothing more and starts no further host' {
+        foreach ($listener in $listeners) { while ($listener.Pending()) { $listener.AcceptTcpClient().Dispose() } }
+        $config = Join-Path $work 'patient.psd1'
+        Set-Content -LiteralPath $config -Value '@{ ConnectTimeoutSeconds = 60 }'
+        $ps = New-Install -ConfigPath $config
+        try {
+            $running = $ps.BeginInvoke()
+            Wait-Until { $listeners[0].Pending() -and $listeners[1].Pending() } -Seconds 30
+            Start-Sleep -Milliseconds 300
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'the connections waiting for a banner are cancelled, not timed out'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $running.IsCompleted | Should -BeTrue
+            $ps.Streams.Error.Count | Should -Be 0 -Because 'the pipeline was stopping: no host''s outcome can be written'
+            $listeners[2].Pending() | Should -BeFalse -Because 'the third host''s turn never came'
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+}
