@@ -287,7 +287,7 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
                 finished = pool.Wait(ProgressInterval);
                 if (Cancellation.IsCancellationRequested)
                 {
-                    // Only wait for the workers to let go of their hosts.
+                    // The pipeline is stopping and nothing can be written: only wait for the workers to let go of their hosts.
                     continue;
                 }
 
