@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -256,7 +255,8 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
     /// <summary>
     /// Runs the jobs, at most ThrottleLimit at once, and hands each outcome to
     /// <paramref name="onDone"/> on the pipeline thread as soon as it arrives, while writing one
-    /// progress bar for the fleet and a child bar per active host. Ctrl+C cancels every worker.
+    /// progress bar for the fleet and a child bar per active host. Ctrl+C cancels every worker;
+    /// the pipeline is then stopping, so no more outcomes are handed on (none could be written).
     /// </summary>
     internal void RunFleet(IReadOnlyList<FleetJob> jobs, string activity, Action<FleetJob, HostOutcome> onDone)
     {
@@ -266,62 +266,56 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         }
 
         SshSettings ssh = SshSettingsFor();
-        // ThrottleLimit workers take the hosts in turn: nothing is held for a host before its turn,
-        // and the pipeline thread's work per tick grows with the hosts being worked on, not the fleet.
-        var pending = new ConcurrentQueue<int>(Enumerable.Range(0, jobs.Count));
-        var started = new ConcurrentQueue<int>();
-        var completed = new ConcurrentQueue<(int Index, HostOutcome Outcome)>();
-        int workers = Math.Max(1, Math.Min(Configuration.ThrottleLimit, jobs.Count));
-        using var reserve = ThreadPoolReserve.Raise(workers);
-        Task all = Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
-        {
-            while (!Cancellation.IsCancellationRequested && pending.TryDequeue(out int index))
-            {
-                started.Enqueue(index);
-                completed.Enqueue((index, await RunOneAsync(jobs[index], ssh).ConfigureAwait(false)));
-            }
-        })));
+        var pool = new HostWorkPool<HostOutcome>(
+            jobs.Count,
+            Configuration.ThrottleLimit,
+            index => jobs[index].Target.ComputerName,
+            (index, token) => RunOneAsync(jobs[index], ssh, token),
+            (_, error) => HostOutcome.Failed(error),
+            "stopped.",
+            "stopped before it started.",
+            Cancellation);
         int done = 0, failed = 0;
         long bytes = 0;
         var open = new HashSet<int>();
         var parent = new ProgressRecord(1, $"{activity} on {jobs.Count} host{(jobs.Count == 1 ? string.Empty : "s")}", "Starting");
         try
         {
-            while (true)
+            bool finished;
+            do
             {
-                bool finished = Task.WaitAny(new[] { all }, ProgressInterval) >= 0;
-                while (started.TryDequeue(out int index))
+                finished = pool.Wait(ProgressInterval);
+                if (Cancellation.IsCancellationRequested)
                 {
-                    open.Add(index);
+                    // The pipeline is stopping and nothing can be written: only wait for the workers to let go of their hosts.
+                    continue;
                 }
 
-                while (completed.TryDequeue(out (int Index, HostOutcome Outcome) item))
+                // The pipeline thread's work per tick grows with the hosts being worked on, not the fleet.
+                open.UnionWith(pool.ActiveHosts());
+                while (!Cancellation.IsCancellationRequested && pool.TryTake(out int index, out HostOutcome outcome))
                 {
                     done++;
-                    failed += item.Outcome.Error is null ? 0 : 1;
-                    bytes += item.Outcome.Bytes;
-                    FleetJob job = jobs[item.Index];
-                    if (open.Remove(item.Index))
+                    failed += outcome.Error is null ? 0 : 1;
+                    bytes += outcome.Bytes;
+                    FleetJob job = jobs[index];
+                    open.Remove(index);
+                    WriteProgress(new ProgressRecord(2 + index, job.Target.ComputerName, "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+                    onDone(job, outcome);
+                }
+
+                if (!finished && !Cancellation.IsCancellationRequested)
+                {
+                    parent.StatusDescription = $"{done} of {jobs.Count} done, {failed} failed{(bytes > 0 ? $", {FormatBytes(bytes)}" : string.Empty)}";
+                    parent.PercentComplete = done * 100 / jobs.Count;
+                    WriteProgress(parent);
+                    foreach (int index in open)
                     {
-                        WriteProgress(new ProgressRecord(2 + item.Index, job.Target.ComputerName, "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+                        WriteProgress(new ProgressRecord(2 + index, jobs[index].Target.ComputerName, jobs[index].Activity.Stage) { ParentActivityId = 1 });
                     }
-
-                    onDone(job, item.Outcome);
-                }
-
-                if (finished && completed.IsEmpty)
-                {
-                    break;
-                }
-
-                parent.StatusDescription = $"{done} of {jobs.Count} done, {failed} failed{(bytes > 0 ? $", {FormatBytes(bytes)}" : string.Empty)}";
-                parent.PercentComplete = done * 100 / jobs.Count;
-                WriteProgress(parent);
-                foreach (int index in open)
-                {
-                    WriteProgress(new ProgressRecord(2 + index, jobs[index].Target.ComputerName, jobs[index].Activity.Stage) { ParentActivityId = 1 });
                 }
             }
+            while (!finished);
         }
         finally
         {
@@ -516,28 +510,12 @@ public abstract class MurderFleetCmdlet : MurderCmdlet
         return _ssh;
     }
 
-    private async Task<HostOutcome> RunOneAsync(FleetJob job, SshSettings ssh)
+    /// <summary>One host's job with its own connection; the pool turns what it throws into the host's outcome.</summary>
+    private static async Task<HostOutcome> RunOneAsync(FleetJob job, SshSettings ssh, CancellationToken cancellation)
     {
-        try
-        {
-            job.Activity.Stage = "Connecting";
-            await using IHostExecutor executor = await OpenAsync(job.Target, ssh, Cancellation).ConfigureAwait(false);
-            return await job.Work(executor, job.Activity, Cancellation).ConfigureAwait(false);
-        }
-        catch (MurderException error)
-        {
-            return HostOutcome.Failed(error.TargetObject is null ? new MurderException(error.ErrorId, error.Category, $"{job.Target.ComputerName}: {error.Message}", error) { TargetObject = job.Target.ComputerName } : error);
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            return HostOutcome.Failed(new MurderException("OperationStopped", MurderErrorCategory.OperationStopped, $"{job.Target.ComputerName}: stopped.") { TargetObject = job.Target.ComputerName });
-        }
-#pragma warning disable CA1031 // One host's unexpected failure must not stop the others; it becomes that host's error.
-        catch (Exception error)
-#pragma warning restore CA1031
-        {
-            return HostOutcome.Failed(new MurderException("RemoteOperationFailed", MurderErrorCategory.NotSpecified, $"{job.Target.ComputerName}: {error.Message}", error) { TargetObject = job.Target.ComputerName });
-        }
+        job.Activity.Stage = "Connecting";
+        await using IHostExecutor executor = await OpenAsync(job.Target, ssh, cancellation).ConfigureAwait(false);
+        return await job.Work(executor, job.Activity, cancellation).ConfigureAwait(false);
     }
 
     private string? DefaultConfigPath()
