@@ -323,6 +323,16 @@ public sealed class Simulation
             settings = settings with { MaxOutgoingConnections = int.Parse(outgoing, System.Globalization.CultureInfo.InvariantCulture) };
         }
 
+        if (Environment.GetEnvironmentVariable("MURDER_SIM_QUEUE_MS") is string queueMs)
+        {
+            settings = settings with { RequestQueueTime = TimeSpan.FromMilliseconds(int.Parse(queueMs, System.Globalization.CultureInfo.InvariantCulture)) };
+        }
+
+        if (Environment.GetEnvironmentVariable("MURDER_SIM_MIN_REQ") is string minReq)
+        {
+            settings = settings with { MinOutstandingRequests = int.Parse(minReq, System.Globalization.CultureInfo.InvariantCulture) };
+        }
+
         host.Engine = new SwarmEngine(_torrent, have, settings, host.PeerId, host, _clock, new Random(_options.Seed ^ (host.Index * 7919)), announces: true, _options.BlockLength, assembleData: false)
         {
             LocalEndPoint = host.EndPoint,

@@ -20,6 +20,14 @@ internal sealed class OriginOffers
     /// <summary>The bytes of pieces offered to one peer at a time (at least two pieces): enough to keep its requests flowing.</summary>
     public const int OfferBytes = 1 << 20;
 
+    /// <summary>
+    /// The bytes of offered pieces not yet delivered, across all peers (at least a peer's offers).
+    /// Offered pieces share the origin's upload, so each takes this long to arrive in full, and a
+    /// piece is of use to the other peers only once it has arrived: with a thousand peers each
+    /// offered two, every piece arrived at once at the end, and the peers had had nothing to trade.
+    /// </summary>
+    public const int OfferBudgetBytes = 16 << 20;
+
     /// <summary>Below this many 16 KiB requests queued in all, the origin's upload is running dry.</summary>
     public const int IdleQueue = 32;
 
@@ -28,6 +36,8 @@ internal sealed class OriginOffers
     private readonly int _pieceCount;
     private readonly int _perPeer;
     private readonly int _idleBlocks;
+    private readonly int _budget;
+    private readonly List<PeerSession> _unable = new();
 
     /// <summary>Per piece: offers made and not withdrawn (pending at a peer, or delivered).</summary>
     private readonly int[] _given;
@@ -51,6 +61,7 @@ internal sealed class OriginOffers
         _pieceCount = pieceCount;
         _perPeer = (int)Math.Max(2, (OfferBytes + pieceLength - 1) / Math.Max(1, pieceLength));
         _idleBlocks = PiecePicker.InBlocks(IdleQueue, blockLength);
+        _budget = (int)Math.Max(_perPeer, OfferBudgetBytes / Math.Max(1, pieceLength));
         _given = new int[pieceCount];
         _out = new Bitfield(pieceCount);
         _unoffered = new Bitfield(pieceCount);
@@ -68,7 +79,7 @@ internal sealed class OriginOffers
     {
         session.Offers = new PeerOffers(_pieceCount);
         _spareExhausted = false;
-        Fill(session, now);
+        Fill(now);
     }
 
     /// <summary>The peer said it holds this piece (from us or from another peer): the piece is out.</summary>
@@ -81,7 +92,7 @@ internal sealed class OriginOffers
 
         offers.Pending.Remove(index);
         MarkOut(index, now);
-        Fill(session, now);
+        Fill(now);
     }
 
     /// <summary>The peer's bitfield arrived: offers of pieces it holds are void, and those pieces are out.</summary>
@@ -101,7 +112,7 @@ internal sealed class OriginOffers
 
         if (!RevealAllIfOut(now))
         {
-            Fill(session, now);
+            Fill(now);
         }
     }
 
@@ -131,7 +142,7 @@ internal sealed class OriginOffers
         offers.Pending.Remove(block.Piece);
         offers.LastDelivered = now;
         MarkOut(block.Piece, now);
-        Fill(session, now);
+        Fill(now);
     }
 
     /// <summary>The peer left: what it was offered and did not get goes to others.</summary>
@@ -199,22 +210,56 @@ internal sealed class OriginOffers
         _spare = (best!, piece, now);
     }
 
-    private void Fill(PeerSession session, TimeSpan now)
+    /// <summary>
+    /// Offers pieces nobody was offered while the budget allows: each to the peer with the fewest
+    /// offers pending, the one offered to longest ago among equals, so the pieces start from many peers.
+    /// </summary>
+    private void Fill(TimeSpan now)
     {
-        if (session.Offers is not PeerOffers offers)
+        if (!Active)
         {
             return;
         }
 
-        while (offers.Pending.Count < _perPeer)
+        int pending = 0;
+        foreach (PeerSession session in _sessions)
         {
-            int piece = NextUnoffered(session, offers);
-            if (piece < 0)
+            pending += session.Offers?.Pending.Count ?? 0;
+        }
+
+        _unable.Clear();
+        while (pending < _budget)
+        {
+            PeerSession? best = null;
+            foreach (PeerSession session in _sessions)
+            {
+                if (session.Offers is not PeerOffers offers || session.IsClosed || offers.Pending.Count >= _perPeer || _unable.Contains(session))
+                {
+                    continue;
+                }
+
+                if (best is null
+                    || offers.Pending.Count < best.Offers!.Pending.Count
+                    || (offers.Pending.Count == best.Offers!.Pending.Count && offers.LastOffered < best.Offers.LastOffered))
+                {
+                    best = session;
+                }
+            }
+
+            if (best is null)
             {
                 return;
             }
 
-            Offer(session, piece, now);
+            int piece = NextUnoffered(best, best.Offers!);
+            if (piece < 0)
+            {
+                _unable.Add(best); // holds or was told of every piece nobody was offered
+                continue;
+            }
+
+            Offer(best, piece, now);
+            pending++;
         }
     }
 
@@ -258,6 +303,7 @@ internal sealed class OriginOffers
         _given[piece]++;
         _unoffered.Clear(piece);
         offers.Pending[piece] = 0;
+        offers.LastOffered = now;
         if (offers.Revealed.Set(piece))
         {
             session.Send(new OutgoingMessage(PeerMessageKind.Have, piece), now);

@@ -18,6 +18,9 @@ internal sealed class PeerOffers
     /// <summary>Offered pieces the peer does not hold yet, with the blocks of each sent to it so far.</summary>
     public Dictionary<int, int> Pending { get; } = new();
 
+    /// <summary>When it was last offered a piece (offers go round the peers).</summary>
+    public TimeSpan LastOffered { get; set; } = TimeSpan.MinValue;
+
     /// <summary>When a piece offered to it was last delivered in full (a peer that takes pieces quickly gets the spare ones).</summary>
     public TimeSpan LastDelivered { get; set; } = TimeSpan.MinValue;
 }

@@ -253,6 +253,30 @@ public class SwarmEngineTests
     }
 
     [Fact]
+    public void A_peer_dials_at_most_its_outgoing_share_and_keeps_the_other_slots_for_peers_that_dial_it()
+    {
+        (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 33);
+        var actions = new RecordingActions();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), actions, new ManualTime(), new SwarmSettings { MaxConnections = 6, MaxOutgoingConnections = 3 });
+        IPEndPoint[] peers = Enumerable.Range(1, 10).Select(index => new IPEndPoint(IPAddress.Parse($"198.18.1.{index}"), 6881)).ToArray();
+        engine.AddPeers(peers);
+        Assert.Equal(peers.Take(3), actions.Dials);
+        foreach (IPEndPoint peer in peers.Take(3))
+        {
+            Assert.NotNull(engine.Connected(new RecordingLink(), peer, Id((char)('p' + peer.Address.GetAddressBytes()[3])), peer));
+        }
+
+        Assert.Equal(3, actions.Dials.Count); // three dialled and connected: no more dials
+        for (int index = 0; index < 3; index++)
+        {
+            Assert.NotNull(engine.Connected(new RecordingLink(), new IPEndPoint(IPAddress.Parse($"198.18.2.{index + 1}"), 40_000), Id((char)('a' + index)), null));
+        }
+
+        Assert.Null(engine.Connected(new RecordingLink(), new IPEndPoint(IPAddress.Parse("198.18.2.9"), 40_000), Id('z'), null)); // every slot taken
+        Assert.Equal(6, engine.Sessions.Count);
+    }
+
+    [Fact]
     public void A_downloader_with_every_slot_taken_by_useless_connections_drops_some_to_dial_others()
     {
         (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 31);

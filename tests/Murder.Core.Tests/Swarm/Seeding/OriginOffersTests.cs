@@ -65,6 +65,25 @@ public class OriginOffersTests
     }
 
     [Fact]
+    public void Offers_beyond_the_budget_wait_for_a_delivery_and_then_go_to_the_peer_with_fewest()
+    {
+        (SwarmEngine origin, _, TorrentMetaInfo _) = NewOrigin(pieces: 40);
+        int budget = OriginOffers.OfferBudgetBytes / PieceLength; // 32 pieces: 16 peers' worth
+        var links = Enumerable.Range(0, (budget / 2) + 1).Select(_ => new RecordingLink()).ToArray();
+        var sessions = links.Select((link, index) => Connect(origin, link, (char)('A' + index))).ToArray();
+        Assert.All(links.SkipLast(1), link => Assert.Equal(2, Haves(link).Length));
+        Assert.Empty(Haves(links[^1]));
+
+        origin.Handle(sessions[0], Message(PeerMessageKind.Interested));
+        origin.Handle(sessions[1], Message(PeerMessageKind.Interested));
+        Request(origin, sessions[0], Haves(links[0])[0]);
+        Request(origin, sessions[1], Haves(links[1])[0]); // keeps the origin's queue from running dry
+        Take(origin, sessions[0], Haves(links[0])[0]);
+        Assert.Equal(2, Haves(links[0]).Length);
+        Assert.Single(Haves(links[^1]));
+    }
+
+    [Fact]
     public void What_a_departed_peer_was_offered_and_did_not_get_is_offered_to_the_next()
     {
         (SwarmEngine origin, _, TorrentMetaInfo _) = NewOrigin(pieces: 8);
