@@ -52,6 +52,8 @@ param(
     # queue in the order blocks were requested (the default: the model within 15% of the
     # namespace benchmark at N=16).
     [switch] $FairUplink,
+    # The origin seeds plainly (a bitfield to everyone) instead of super-seeding, for comparison.
+    [switch] $NoSuperSeed,
     # Virtual seconds after which a run stops even with peers unfinished.
     [ValidateRange(1, 86400)] [double] $TimeLimitSeconds = 1800
 )
@@ -76,6 +78,7 @@ foreach ($n in $Peers) {
             '--piece-kib', $PieceKiB, '--limit-s', $TimeLimitSeconds.ToString($invariant))
         if ($SeederDies) { $arguments += '--seeder-dies' }
         if ($FairUplink) { $arguments += '--fair-uplink' }
+        if ($NoSuperSeed) { $arguments += '--no-super-seed' }
         # Progress lines go to stderr (shown as they come); the results to stdout.
         & dotnet @arguments
         if ($LASTEXITCODE -ne 0) { throw "The simulation of $n peers failed (exit code $LASTEXITCODE)." }

@@ -12,8 +12,10 @@ namespace Murder.Core.Swarm.Seeding;
 /// pieces and the peers trade them. Peers asking a plain seed for "pieces nobody holds" can only go
 /// by what they see of the swarm: at 1,000 peers the origin sent 1.5 copies before the peers held
 /// one. When every piece is out, every peer is told of every piece and the origin seeds as usual.
-/// While pieces are still undelivered and the origin's upload runs dry (their takers are slow or
-/// gone), one of them is offered to another peer, so no taker holds the swarm back.
+/// Offers not yet delivered stay within <see cref="OfferBudgetBytes"/>, so pieces arrive one after
+/// another rather than all at the end. While pieces are still undelivered and the origin's upload
+/// runs dry (their takers are slow or gone), one of them is offered to another peer, so no taker
+/// holds the swarm back.
 /// </summary>
 internal sealed class OriginOffers
 {
@@ -31,6 +33,9 @@ internal sealed class OriginOffers
     /// <summary>Below this many 16 KiB requests queued in all, the origin's upload is running dry.</summary>
     public const int IdleQueue = 32;
 
+    /// <summary>A spare offer at most until its peer asks for it (or a while passes): one offer per shortfall, not one per block sent.</summary>
+    public static readonly TimeSpan SpareWait = TimeSpan.FromMilliseconds(20);
+
     private readonly PiecePicker _picker;
     private readonly IReadOnlyList<PeerSession> _sessions;
     private readonly int _pieceCount;
@@ -47,8 +52,6 @@ internal sealed class OriginOffers
 
     /// <summary>Pieces neither offered to anyone nor out: where offers come from.</summary>
     private readonly Bitfield _unoffered;
-    /// <summary>A spare offer at most until its peer asks for it (or a while passes): one offer per shortfall, not one per block sent.</summary>
-    public static readonly TimeSpan SpareWait = TimeSpan.FromMilliseconds(20);
 
     private int _cursor;
     private bool _spareExhausted;
@@ -59,7 +62,7 @@ internal sealed class OriginOffers
         _picker = picker;
         _sessions = sessions;
         _pieceCount = pieceCount;
-        _perPeer = (int)Math.Max(2, (OfferBytes + pieceLength - 1) / Math.Max(1, pieceLength));
+        _perPeer = OffersPerPeer(pieceLength);
         _idleBlocks = PiecePicker.InBlocks(IdleQueue, blockLength);
         _budget = (int)Math.Max(_perPeer, OfferBudgetBytes / Math.Max(1, pieceLength));
         _given = new int[pieceCount];
@@ -71,8 +74,8 @@ internal sealed class OriginOffers
     /// <summary>Some piece has not left the origin in full yet: peers are told of pieces a few at a time.</summary>
     public bool Active => !_out.AllSet;
 
-    /// <summary>Pieces offered to one peer at a time.</summary>
-    public int PerPeer => _perPeer;
+    /// <summary>Pieces offered to one peer at a time, for pieces of <paramref name="pieceLength"/> bytes.</summary>
+    public static int OffersPerPeer(long pieceLength) => (int)Math.Max(2, (OfferBytes + pieceLength - 1) / Math.Max(1, pieceLength));
 
     /// <summary>A peer connected: it is offered its first pieces (instead of a bitfield).</summary>
     public void Connected(PeerSession session, TimeSpan now)

@@ -206,7 +206,7 @@ public class OriginOffersTests
         all.SetAll();
         var actions = new RecordingActions();
         var origin = new SwarmEngine(torrent, all, new SwarmSettings().Validate(), Id('o'), actions, new ManualTime(), new Random(3), announces: false);
-        Assert.Equal(2, new OriginOffers(null!, Array.Empty<PeerSession>(), torrent.PieceCount, torrent.PieceLength, Block).PerPeer);
+        Assert.Equal(2, OriginOffers.OffersPerPeer(torrent.PieceLength));
         return (origin, actions, torrent);
     }
 
