@@ -223,9 +223,8 @@ internal sealed class SwarmEngine
             return;
         }
 
-        _offers?.Gone(session);
-
         TimeSpan now = Now;
+        _offers?.Gone(session, now);
         // Availability first: the others are asked for more at once, and a seed is asked only for
         // pieces no downloading peer holds, so the pieces only this peer held must count as the
         // seed's alone by then (or nothing asks the seed for them again: a stall).

@@ -149,7 +149,7 @@ internal sealed class OriginOffers
     }
 
     /// <summary>The peer left: what it was offered and did not get goes to others.</summary>
-    public void Gone(PeerSession session)
+    public void Gone(PeerSession session, TimeSpan now)
     {
         if (session.Offers is not PeerOffers offers)
         {
@@ -171,6 +171,8 @@ internal sealed class OriginOffers
         {
             _spare = null;
         }
+
+        Fill(now);
     }
 
     /// <summary>
