@@ -51,6 +51,9 @@ public sealed class Simulation
     private readonly int[]? _originSends = Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_ORIGIN") is null ? null : new int[1 << 20];
     private readonly List<string> _originLog = new();
 
+    /// <summary>Every host's engine settings but its peer id, read once (trials may override some through the environment).</summary>
+    private readonly SwarmSettings _hostSettings;
+
     /// <summary>Sets up the torrent and the tracker; <see cref="Run"/> does the rest.</summary>
     public Simulation(SimulationOptions options)
     {
@@ -60,6 +63,7 @@ public sealed class Simulation
         _zeros = new byte[options.BlockLength];
         _holders = new int[_torrent.PieceCount];
         _latency = Nanoseconds(options.Latency);
+        _hostSettings = HostSettings(options);
         var registry = new SwarmRegistry(new TrackerOptions(), _clock) { PeerSelection = new Random(options.Seed) };
         registry.Register(_torrent.InfoHash, _torrent.Name);
         _tracker = new TrackerEngine(registry);
@@ -304,6 +308,18 @@ public sealed class Simulation
         }
     }
 
+    /// <summary>The engine's defaults, and for trials MURDER_SIM_MAX_OUTGOING, MURDER_SIM_QUEUE_MS and MURDER_SIM_MIN_REQ (whole numbers).</summary>
+    private static SwarmSettings HostSettings(SimulationOptions options)
+    {
+        static int? Read(string name) =>
+            Environment.GetEnvironmentVariable(name) is string text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+
+        var settings = new SwarmSettings { SuperSeed = options.SuperSeed };
+        settings = Read("MURDER_SIM_MAX_OUTGOING") is int outgoing ? settings with { MaxOutgoingConnections = outgoing } : settings;
+        settings = Read("MURDER_SIM_QUEUE_MS") is int queueMs ? settings with { RequestQueueTime = TimeSpan.FromMilliseconds(queueMs) } : settings;
+        return Read("MURDER_SIM_MIN_REQ") is int minimum ? settings with { MinOutstandingRequests = minimum } : settings;
+    }
+
     private void Launch(SimHost host)
     {
         if (!host.Alive)
@@ -317,22 +333,7 @@ public sealed class Simulation
             have.SetAll();
         }
 
-        var settings = new SwarmSettings { PeerId = host.PeerId, SuperSeed = _options.SuperSeed };
-        if (Environment.GetEnvironmentVariable("MURDER_SIM_MAX_OUTGOING") is string outgoing)
-        {
-            settings = settings with { MaxOutgoingConnections = int.Parse(outgoing, System.Globalization.CultureInfo.InvariantCulture) };
-        }
-
-        if (Environment.GetEnvironmentVariable("MURDER_SIM_QUEUE_MS") is string queueMs)
-        {
-            settings = settings with { RequestQueueTime = TimeSpan.FromMilliseconds(int.Parse(queueMs, System.Globalization.CultureInfo.InvariantCulture)) };
-        }
-
-        if (Environment.GetEnvironmentVariable("MURDER_SIM_MIN_REQ") is string minReq)
-        {
-            settings = settings with { MinOutstandingRequests = int.Parse(minReq, System.Globalization.CultureInfo.InvariantCulture) };
-        }
-
+        SwarmSettings settings = _hostSettings with { PeerId = host.PeerId };
         host.Engine = new SwarmEngine(_torrent, have, settings, host.PeerId, host, _clock, new Random(_options.Seed ^ (host.Index * 7919)), announces: true, _options.BlockLength, assembleData: false)
         {
             LocalEndPoint = host.EndPoint,

@@ -53,6 +53,8 @@ internal sealed class OriginOffers
     /// <summary>Pieces neither offered to anyone nor out: where offers come from.</summary>
     private readonly Bitfield _unoffered;
 
+    /// <summary>Offers pending across all peers (kept, not summed: it is read at every 'have' an origin gets).</summary>
+    private int _pending;
     private int _cursor;
     private bool _spareExhausted;
     private (PeerSession Session, int Piece, TimeSpan At)? _spare;
@@ -93,9 +95,11 @@ internal sealed class OriginOffers
             return;
         }
 
-        offers.Pending.Remove(index);
-        MarkOut(index, now);
-        Fill(now);
+        bool freed = Release(offers, index);
+        if (MarkOut(index, now) || freed)
+        {
+            Fill(now); // a 'have' that changes nothing (most of them) offers nothing new
+        }
     }
 
     /// <summary>The peer's bitfield arrived: offers of pieces it holds are void, and those pieces are out.</summary>
@@ -108,7 +112,7 @@ internal sealed class OriginOffers
 
         foreach (int index in session.RemoteHave)
         {
-            offers.Pending.Remove(index);
+            Release(offers, index);
             _out.Set(index);
             _unoffered.Clear(index);
         }
@@ -142,7 +146,7 @@ internal sealed class OriginOffers
             return;
         }
 
-        offers.Pending.Remove(block.Piece);
+        Release(offers, block.Piece);
         offers.LastDelivered = now;
         MarkOut(block.Piece, now);
         Fill(now);
@@ -164,6 +168,7 @@ internal sealed class OriginOffers
             }
         }
 
+        _pending -= offers.Pending.Count;
         offers.Pending.Clear();
         session.Offers = null;
         _spareExhausted = false;
@@ -226,14 +231,8 @@ internal sealed class OriginOffers
             return;
         }
 
-        int pending = 0;
-        foreach (PeerSession session in _sessions)
-        {
-            pending += session.Offers?.Pending.Count ?? 0;
-        }
-
         _unable.Clear();
-        while (pending < _budget)
+        while (_pending < _budget)
         {
             PeerSession? best = null;
             foreach (PeerSession session in _sessions)
@@ -264,7 +263,6 @@ internal sealed class OriginOffers
             }
 
             Offer(best, piece, now);
-            pending++;
         }
     }
 
@@ -309,13 +307,26 @@ internal sealed class OriginOffers
         _unoffered.Clear(piece);
         offers.Pending[piece] = 0;
         offers.LastOffered = now;
+        _pending++;
         if (offers.Revealed.Set(piece))
         {
             session.Send(new OutgoingMessage(PeerMessageKind.Have, piece), now);
         }
     }
 
-    private void MarkOut(int index, TimeSpan now)
+    private bool Release(PeerOffers offers, int piece)
+    {
+        if (!offers.Pending.Remove(piece))
+        {
+            return false;
+        }
+
+        _pending--;
+        return true;
+    }
+
+    /// <summary>The piece is out; true when it was not before.</summary>
+    private bool MarkOut(int index, TimeSpan now)
     {
         if (_out.Set(index))
         {
@@ -327,7 +338,10 @@ internal sealed class OriginOffers
             }
 
             RevealAllIfOut(now);
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>Every piece is out: each peer is told of every piece it was not told of (as if it had had our bitfield), and offers end.</summary>
@@ -354,6 +368,7 @@ internal sealed class OriginOffers
                 }
             }
 
+            _pending -= offers.Pending.Count;
             session.Offers = null;
         }
 
