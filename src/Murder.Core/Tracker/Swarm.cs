@@ -5,7 +5,7 @@ namespace Murder.Core.Tracker;
 
 /// <summary>
 /// The peers of one torrent. Peers live in a dense array (removal swaps the last one in) with an
-/// index by peer id, so picking a random run of peers and expiring are cheap. Callers hold
+/// index by peer id, so picking peers at random and expiring are cheap. Callers hold
 /// <see cref="Gate"/> for every access.
 /// </summary>
 internal sealed class Swarm

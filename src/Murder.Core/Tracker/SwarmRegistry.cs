@@ -19,6 +19,9 @@ internal sealed class SwarmRegistry
     public const string UnregisteredFailure = TrackerRefusal.Unregistered;
 
     private const int StackSelection = 512;
+
+    /// <summary>Swarms up to 64 times this many peers mark the peers looked at on the stack.</summary>
+    private const int StackSeenWords = 256;
     private readonly ConcurrentDictionary<Hash20, Swarm> _swarms = new();
     private readonly TrackerOptions _options;
     private readonly TimeProvider _time;
@@ -311,10 +314,30 @@ internal sealed class SwarmRegistry
             return 0;
         }
 
-        // A random run of the dense array: O(wanted) and fair over time, since announces start at
-        // random places and removals shuffle the array.
-        int start = PeerSelection.Next(count);
+        // Peers drawn at random from the whole swarm, a bit per peer marking those looked at:
+        // O(wanted + count/64). A run of neighbours in the array (as before) was a cohort that joined
+        // together: a newcomer given the latest joiners connected to downloaders only, and got its
+        // last pieces at a third of its rate from the few seeds that whole cohort was queued at.
+        int words = (count + 63) / 64;
+        ulong[]? rented = null;
+        Span<ulong> seen = words <= StackSeenWords ? stackalloc ulong[StackSeenWords] : (rented = ArrayPool<ulong>.Shared.Rent(words));
+        seen = seen[..words];
+        seen.Clear();
         int selected = 0;
+        if ((long)wanted * 2 <= count)
+        {
+            for (int draw = 0; draw < wanted * 4 && selected < wanted; draw++)
+            {
+                int index = PeerSelection.Next(count);
+                if (FirstLook(seen, index) && Eligible(swarm, index, self, requesterIsSeeder))
+                {
+                    selection[selected++] = index;
+                }
+            }
+        }
+
+        // What draws did not fill (much of the swarm wanted, or most of it excluded): a walk from a random place.
+        int start = PeerSelection.Next(count);
         for (int step = 0; step < count && selected < wanted; step++)
         {
             int index = start + step;
@@ -323,17 +346,37 @@ internal sealed class SwarmRegistry
                 index -= count;
             }
 
-            // Seeders have no use for other seeders.
-            if (index == self || (requesterIsSeeder && swarm[index].IsSeeder))
+            if (FirstLook(seen, index) && Eligible(swarm, index, self, requesterIsSeeder))
             {
-                continue;
+                selection[selected++] = index;
             }
+        }
 
-            selection[selected++] = index;
+        if (rented is not null)
+        {
+            ArrayPool<ulong>.Shared.Return(rented);
         }
 
         return selected;
     }
+
+    /// <summary>Marks the peer looked at; false when it was already.</summary>
+    private static bool FirstLook(Span<ulong> seen, int index)
+    {
+        ulong bit = 1UL << (index & 63);
+        ref ulong word = ref seen[index >> 6];
+        if ((word & bit) != 0)
+        {
+            return false;
+        }
+
+        word |= bit;
+        return true;
+    }
+
+    // Seeders have no use for other seeders.
+    private static bool Eligible(Swarm swarm, int index, int self, bool requesterIsSeeder) =>
+        index != self && !(requesterIsSeeder && swarm[index].IsSeeder);
 
     private void WriteAnnounceResponse(ResponseBuilder output, int seeders, int leechers, long completed, ReadOnlySpan<int> selection, Swarm? swarm, in AnnounceRequest request)
     {

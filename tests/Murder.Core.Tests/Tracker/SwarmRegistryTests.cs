@@ -125,6 +125,29 @@ public sealed class SwarmRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Announce_DrawsPeersFromTheWholeSwarm_NotFromThoseThatJoinedTogether()
+    {
+        // A newcomer given only the latest joiners connects to downloaders only (and they all queue
+        // at the same few seeds): each answer must be spread over the swarm's join order.
+        var registry = new SwarmRegistry(new TrackerOptions { MaxNumWant = 200 }, _time) { PeerSelection = new Random(7) };
+        registry.Register(TrackerTestData.Torrent, "Deploy1.tgz");
+        const int joined = 1000;
+        for (int i = 0; i < joined; i++)
+        {
+            Announce(registry, i);
+        }
+
+        for (int newcomer = 0; newcomer < 20; newcomer++)
+        {
+            List<int> order = CompactPeers(Announce(registry, joined + newcomer, extra: "&numwant=50")).Select(peer => peer.Port - 6000).ToList();
+            Assert.Equal(50, order.Distinct().Count());
+            int densest = Enumerable.Range(0, joined - 100).Max(first => order.Count(index => index >= first && index < first + 100));
+            Assert.True(densest <= 20, $"answer {newcomer}: {densest} of its 50 peers joined within 100 of each other (about 5 expected)");
+            Assert.True(order.Count(index => index >= joined - 100) <= 20, $"answer {newcomer}: mostly the latest joiners");
+        }
+    }
+
+    [Fact]
     public void Announce_GivesSeedersOnlyLeechers()
     {
         SwarmRegistry registry = NewRegistry();
