@@ -49,8 +49,8 @@ internal sealed class SimHost : ISwarmActions
     /// <summary>Block bytes this host received from the seeder.</summary>
     public long FromSeeder { get; set; }
 
-    /// <summary>Blocks queued for upload, in the order they were requested (the FIFO model).</summary>
-    public Queue<(SimLink Link, BlockRequest Block)> Uplink { get; } = new();
+    /// <summary>Blocks queued for upload, in the order they were requested (the FIFO model), with when (virtual ns).</summary>
+    public Queue<(SimLink Link, BlockRequest Block, long At)> Uplink { get; } = new();
 
     /// <summary>Links with blocks queued, served a block each in turn (the fair model: one TCP flow per connection).</summary>
     public Queue<SimLink> UplinkTurns { get; } = new();

@@ -51,6 +51,10 @@ public sealed class Simulation
     private readonly int[]? _originSends = Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_ORIGIN") is null ? null : new int[1 << 20];
     private readonly List<string> _originLog = new();
 
+    /// <summary>MURDER_SIM_TRACE_WAIT: how long blocks waited in the peers' upload queues (FIFO model), by 50 ms of virtual time.</summary>
+    private readonly SortedDictionary<(int Bucket, string Sender), (long Count, double Sum, double Max)>? _waits =
+        Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_WAIT") is null ? null : new();
+
     /// <summary>Every host's engine settings but its peer id, read once (trials may override some through the environment).</summary>
     private readonly SwarmSettings _hostSettings;
 
@@ -98,6 +102,11 @@ public sealed class Simulation
 
         wall.Stop();
         using var process = Process.GetCurrentProcess();
+        foreach (((int bucket, string sender), (long count, double sum, double max)) in _waits ?? new())
+        {
+            Console.WriteLine(FormattableString.Invariant($"upload wait {bucket * 50}-{(bucket + 1) * 50} ms {sender}: {count} blocks, mean {sum / count:0.00} ms, max {max:0.0} ms"));
+        }
+
         return Measure(wall.Elapsed, process.PeakWorkingSet64);
     }
 
@@ -122,7 +131,7 @@ public sealed class Simulation
             }
             else
             {
-                link.Owner.Uplink.Enqueue((link, message.Block));
+                link.Owner.Uplink.Enqueue((link, message.Block, _clock.Now));
             }
 
             if (!link.Owner.UplinkBusy)
@@ -393,7 +402,22 @@ public sealed class Simulation
     {
         if (!_options.FairUplink)
         {
-            return host.Uplink.TryDequeue(out next);
+            if (!host.Uplink.TryDequeue(out (SimLink Link, BlockRequest Block, long At) queued))
+            {
+                next = default;
+                return false;
+            }
+
+            next = (queued.Link, queued.Block);
+            if (_waits is not null && !host.IsSeeder)
+            {
+                var key = ((int)(_clock.Now / 50_000_000), host.CompletedAt is null ? "downloading" : "finished");
+                (long count, double sum, double max) = _waits.GetValueOrDefault(key);
+                double milliseconds = (_clock.Now - queued.At) / 1e6;
+                _waits[key] = (count + 1, sum + milliseconds, Math.Max(max, milliseconds));
+            }
+
+            return true;
         }
 
         while (host.UplinkTurns.TryDequeue(out SimLink? link))
