@@ -51,6 +51,9 @@ public sealed class Simulation
     private readonly int[]? _originSends = Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_ORIGIN") is null ? null : new int[1 << 20];
     private readonly List<string> _originLog = new();
 
+    /// <summary>MURDER_SIM_TRACE_WAIT: the peers' upload busy time (ns) by 10 ms of virtual time.</summary>
+    private readonly SortedDictionary<int, long> _busy = new();
+
     /// <summary>MURDER_SIM_TRACE_WAIT: how long blocks waited in the peers' upload queues (FIFO model), by 50 ms of virtual time.</summary>
     private readonly SortedDictionary<(int Bucket, string Sender), (long Count, double Sum, double Max)>? _waits =
         Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_WAIT") is null ? null : new();
@@ -105,6 +108,14 @@ public sealed class Simulation
         foreach (((int bucket, string sender), (long count, double sum, double max)) in _waits ?? new())
         {
             Console.WriteLine(FormattableString.Invariant($"upload wait {bucket * 50}-{(bucket + 1) * 50} ms {sender}: {count} blocks, mean {sum / count:0.00} ms, max {max:0.0} ms"));
+        }
+
+        // The first 0.4 s: the flash crowd, where the launches outrun the peers' useful upload.
+        foreach ((int bucket, long busy) in _busy.Where(x => x.Key < 40))
+        {
+            int launched = _hosts.Count(h => !h.IsSeeder && h.LaunchAt < (bucket + 1) * 10_000_000L);
+            int finished = _hosts.Count(h => !h.IsSeeder && h.CompletedAt < bucket * 10_000_000L);
+            Console.WriteLine(FormattableString.Invariant($"uplink {bucket * 10}-{(bucket + 1) * 10} ms: {launched} peers launched, {finished} finished, uploads busy {busy / 1e7 / Math.Max(1, launched):P0} of their time"));
         }
 
         return Measure(wall.Elapsed, process.PeakWorkingSet64);
@@ -385,6 +396,11 @@ public sealed class Simulation
 
             host.UplinkBusy = true;
             long busy = (long)(next.Block.Length * 8 / host.UpBitsPerSecond * 1e9);
+            if (_waits is not null && !host.IsSeeder)
+            {
+                _busy[(int)(_clock.Now / 10_000_000)] = _busy.GetValueOrDefault((int)(_clock.Now / 10_000_000)) + busy;
+            }
+
             Schedule(_clock.Now + busy, new SimEvent(SimEventKind.UplinkDone, host, next.Link, new OutgoingMessage(PeerMessageKind.Piece, next.Block.Piece, next.Block.Begin, next.Block.Length)));
             return;
         }
@@ -652,6 +668,8 @@ public sealed class Simulation
                 Console.Error.WriteLine(System.FormattableString.Invariant($"stuck peer={peer.Index} have={peer.Engine.Have.CountSet} sessions={sessions.Count} seeds={sessions.Count(x => x.RemoteHave.AllSet)} declined={sessions.Count(x => x.SeedDeclined)} interested={sessions.Count(x => x.AmInterested)} choked={sessions.Count(x => x.PeerChoking)} outstanding={sessions.Sum(x => x.Outstanding.Count)} peerInterested={sessions.Count(x => x.PeerInterested)} origin={sessions.Any(x => ((SimLink)x.Link).Remote.Owner.IsSeeder)}"));
             }
 
+            double wasted = alive.Sum(host => (double)(host.Engine?.GetStatistics().BytesWasted ?? 0)) / (Math.Max(1, alive.Count) * (double)_options.Size);
+            Console.Error.WriteLine(FormattableString.Invariant($"received {received:0.0000} x N*F, of it wasted (duplicates, blocks of pieces done) {wasted:0.0000}"));
             foreach (SimHost peer in peers.OrderBy(p => p.LaunchAt))
             {
                 var stats = peer.Engine?.GetStatistics();
