@@ -30,6 +30,14 @@ internal sealed class SwarmEngine
     /// <summary>A connection of no use either way for this long may be dropped when every slot is taken.</summary>
     private static readonly TimeSpan UselessConnectionAge = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long an origin goes on declining a peer pieces that a peer it is connected to holds. At
+    /// 2,000 peers the origin sent half a copy more once every piece was out, to its first neighbours
+    /// asking for the newest pieces, and none of them finished sooner for it; a peer that no holder
+    /// reaches (one connected only to the origin) waits this long at most.
+    /// </summary>
+    private static readonly TimeSpan DeclineWhileHeldFor = TimeSpan.FromSeconds(5);
+
     /// <summary>...and only once this many blocks arrived since the last sample.</summary>
     private const int RateSampleBlocks = 8;
 
@@ -572,13 +580,15 @@ internal sealed class SwarmEngine
             throw new PeerProtocolException(PeerProtocolError.InvalidMessageLength, $"The peer queued more than {_settings.MaxQueuedUploads} requests.");
         }
 
-        if (_sentBlocks is not null && _offers is not { Active: true } && !session.Declined && _sentBlocks[block.Piece] >= _picker.BlocksIn(block.Piece) && _settings.UnchokeAll)
+        if (_sentBlocks is not null && _offers is not { Active: true } && _sentBlocks[block.Piece] >= _picker.BlocksIn(block.Piece) && _settings.UnchokeAll
+            && (!session.Declined || (now - session.DeclinedAt < DeclineWhileHeldFor && HeldByAnotherPeer(block.Piece, session))))
         {
             // The origin is asked again for a piece it has sent in full: peers hold it. Choke the
-            // peer once (standard BEP 3; its requests return to it and go to the peers that
-            // finished, which have nothing else to do), unchoke it at the next tick. A Murder peer
-            // then asks this seed only for what no one else holds; one that has no other source
-            // loses one tick.
+            // peer (standard BEP 3; its requests return to it and go to the peers that finished,
+            // which have nothing else to do), unchoke it at the next tick. A Murder peer then asks
+            // this seed only for what no one else it knows holds: declined again while a peer we
+            // are connected to holds the piece (it spreads from there), served otherwise.
+            session.DeclinedAt = session.Declined ? session.DeclinedAt : now;
             session.Declined = true;
             session.AmChoking = true;
             session.Send(new OutgoingMessage(PeerMessageKind.Choke), now);
@@ -589,6 +599,25 @@ internal sealed class SwarmEngine
         session.QueuedUploads++;
         _offers?.Requested(session, block);
         session.Send(new OutgoingMessage(PeerMessageKind.Piece, block.Piece, block.Begin, block.Length), now);
+    }
+
+    /// <summary>Whether a peer still connected, other than this one, holds the piece: we delivered it there while super-seeding, or it told us.</summary>
+    private bool HeldByAnotherPeer(int piece, PeerSession asking)
+    {
+        if (_offers?.DeliveredTo(piece) is { IsClosed: false } holder && holder != asking)
+        {
+            return true;
+        }
+
+        foreach (PeerSession session in _sessions)
+        {
+            if (session != asking && !session.IsClosed && session.RemoteHave[piece])
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void HandleBlock(PeerSession session, in PeerMessage message, TimeSpan now)

@@ -50,6 +50,9 @@ internal sealed class OriginOffers
     /// <summary>Pieces delivered in full to some peer, or reported held by one.</summary>
     private readonly Bitfield _out;
 
+    /// <summary>Per piece: the peer it was first delivered to in full.</summary>
+    private readonly PeerSession?[] _deliveredTo;
+
     /// <summary>Pieces neither offered to anyone nor out: where offers come from.</summary>
     private readonly Bitfield _unoffered;
 
@@ -68,6 +71,7 @@ internal sealed class OriginOffers
         _idleBlocks = PiecePicker.InBlocks(IdleQueue, blockLength);
         _budget = (int)Math.Max(_perPeer, OfferBudgetBytes / Math.Max(1, pieceLength));
         _given = new int[pieceCount];
+        _deliveredTo = new PeerSession?[pieceCount];
         _out = new Bitfield(pieceCount);
         _unoffered = new Bitfield(pieceCount);
         _unoffered.SetAll();
@@ -147,10 +151,14 @@ internal sealed class OriginOffers
         }
 
         Release(offers, block.Piece);
+        _deliveredTo[block.Piece] ??= session;
         offers.LastDelivered = now;
         MarkOut(block.Piece, now);
         Fill(now);
     }
+
+    /// <summary>The peer the piece was first delivered to in full, if any (it may have left since).</summary>
+    public PeerSession? DeliveredTo(int piece) => _deliveredTo[piece];
 
     /// <summary>The peer left: what it was offered and did not get goes to others.</summary>
     public void Gone(PeerSession session, TimeSpan now)

@@ -55,8 +55,11 @@ internal sealed class PeerSession
     /// <summary>Our super-seeding state for this peer while we are an origin revealing pieces a few at a time.</summary>
     public Seeding.PeerOffers? Offers { get; set; }
 
-    /// <summary>We are an origin and choked this peer once for asking a piece we had sent already.</summary>
+    /// <summary>We are an origin and choked this peer for asking a piece we had sent already.</summary>
     public bool Declined { get; set; }
+
+    /// <summary>When we, an origin, first declined this peer.</summary>
+    public TimeSpan DeclinedAt { get; set; }
 
     /// <summary>This seed choked us: it is asked only for pieces no one else holds.</summary>
     public bool SeedDeclined { get; set; }

@@ -136,6 +136,59 @@ public class OriginOffersTests
     }
 
     [Fact]
+    public void Once_every_piece_is_out_a_piece_a_connected_peer_holds_is_declined_until_that_peer_leaves_or_five_seconds_pass()
+    {
+        var time = new ManualTime();
+        (SwarmEngine origin, _, TorrentMetaInfo _) = NewOrigin(pieces: 6, time);
+        RecordingLink[] links = { new(), new(), new() };
+        PeerSession[] peers = links.Select((link, i) => Connect(origin, link, (char)('a' + i))).ToArray();
+        foreach (PeerSession peer in peers)
+        {
+            origin.Handle(peer, Message(PeerMessageKind.Interested));
+        }
+
+        int[][] offered = links.Select(Haves).ToArray();
+        for (int i = 0; i < peers.Length; i++)
+        {
+            foreach (int piece in offered[i])
+            {
+                Request(origin, peers[i], piece);
+                Take(origin, peers[i], piece);
+            }
+        }
+
+        Assert.All(links, link => Assert.Equal(6, Haves(link).Distinct().Count())); // every piece out: revealed to all
+        (PeerSession a, PeerSession b, PeerSession c) = (peers[0], peers[1], peers[2]);
+        (RecordingLink toB, RecordingLink toC) = (links[1], links[2]);
+
+        // b asks for a piece a got: declined, and again after the next tick's unchoke, while a is here.
+        int servedToB = toB.Sent.Count(message => message.Kind == PeerMessageKind.Piece);
+        Request(origin, b, offered[0][0]);
+        Assert.Equal(PeerMessageKind.Choke, toB.Sent[^1].Kind);
+        Tick(origin, time, TimeSpan.FromMilliseconds(250));
+        Assert.Equal(PeerMessageKind.Unchoke, toB.Sent[^1].Kind);
+        Request(origin, b, offered[0][0]);
+        Assert.Equal(PeerMessageKind.Choke, toB.Sent[^1].Kind);
+        Assert.Equal(servedToB, toB.Sent.Count(message => message.Kind == PeerMessageKind.Piece));
+
+        // a leaves: no one else the origin knows of holds it, so b is served.
+        origin.Disconnected(a, "gone");
+        Tick(origin, time, TimeSpan.FromMilliseconds(250));
+        Request(origin, b, offered[0][0]);
+        Assert.Equal(PeerMessageKind.Piece, toB.Sent[^1].Kind);
+
+        // c asks for a piece b holds: declined while b is here, but served once five seconds have passed since.
+        Request(origin, c, offered[1][0]);
+        Assert.Equal(PeerMessageKind.Choke, toC.Sent[^1].Kind);
+        Tick(origin, time, TimeSpan.FromMilliseconds(250));
+        Request(origin, c, offered[1][0]);
+        Assert.Equal(PeerMessageKind.Choke, toC.Sent[^1].Kind);
+        Tick(origin, time, TimeSpan.FromSeconds(5));
+        Request(origin, c, offered[1][0]);
+        Assert.Equal(PeerMessageKind.Piece, toC.Sent[^1].Kind);
+    }
+
+    [Fact]
     public void When_the_origins_upload_runs_dry_an_undelivered_piece_is_offered_again_to_a_peer_that_takes_pieces()
     {
         (SwarmEngine origin, _, TorrentMetaInfo _) = NewOrigin(pieces: 4);
@@ -199,15 +252,21 @@ public class OriginOffersTests
         return seeder.Engine.GetStatistics().Uploaded;
     }
 
-    private static (SwarmEngine Origin, RecordingActions Actions, TorrentMetaInfo Torrent) NewOrigin(int pieces)
+    private static (SwarmEngine Origin, RecordingActions Actions, TorrentMetaInfo Torrent) NewOrigin(int pieces, ManualTime? time = null)
     {
         (TorrentMetaInfo torrent, _) = SwarmTestData.Make(pieces * PieceLength, PieceLength, seed: 40);
         var all = new Bitfield(torrent.PieceCount);
         all.SetAll();
         var actions = new RecordingActions();
-        var origin = new SwarmEngine(torrent, all, new SwarmSettings().Validate(), Id('o'), actions, new ManualTime(), new Random(3), announces: false);
+        var origin = new SwarmEngine(torrent, all, new SwarmSettings().Validate(), Id('o'), actions, time ?? new ManualTime(), new Random(3), announces: false);
         Assert.Equal(2, OriginOffers.OffersPerPeer(torrent.PieceLength));
         return (origin, actions, torrent);
+    }
+
+    private static void Tick(SwarmEngine origin, ManualTime time, TimeSpan after)
+    {
+        time.Advance(after);
+        origin.Tick();
     }
 
     private static PeerSession Connect(SwarmEngine origin, RecordingLink link, char id) =>
