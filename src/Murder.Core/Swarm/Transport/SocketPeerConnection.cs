@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Net.Sockets;
 using System.Threading;
@@ -16,7 +17,9 @@ namespace Murder.Core.Swarm.Transport;
 /// One peer's socket, the production <see cref="IPeerLink"/>: a receive loop that frames messages
 /// and hands them to the owner, and a send loop that drains a queue into large writes (blocks are
 /// read from the store just before they are sent). Protocol state is the engine's
-/// (<see cref="Session"/>); the connection itself takes no lock.
+/// (<see cref="Session"/>); the connection itself takes no lock. 'have's to a peer we download
+/// from that wants nothing of ours wait for our next message to it, up to <see cref="HaveHold"/>
+/// (see <see cref="MayHoldHaves"/>).
 /// </summary>
 internal sealed class SocketPeerConnection : IPeerLink, IDisposable
 {
@@ -26,27 +29,51 @@ internal sealed class SocketPeerConnection : IPeerLink, IDisposable
     private const int LowWaterMaximum = 256 * 1024;
     private const int SolSocket = 1; // Linux SOL_SOCKET
     private const int SoRcvLowat = 18; // Linux SO_RCVLOWAT
+
+    /// <summary>
+    /// How long 'have's may wait for another message to the same peer (see <see cref="MayHoldHaves"/>):
+    /// a super-seeding origin got each of the ~16,000 'have's of 16 peers as a wake-up of its own.
+    /// </summary>
+    public static readonly TimeSpan HaveHold = TimeSpan.FromMilliseconds(100);
+
     private readonly Socket _socket;
     private readonly IPieceStore _store;
     private readonly long _pieceLength;
     private readonly PeerMessageReader _reader;
     private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
+    private readonly TimeSpan _haveHold;
     private volatile bool _closed;
+    private volatile bool _peerInterested;
+    private bool _amInterested;
     private int _lowWater = 1;
 
-    public SocketPeerConnection(Socket socket, int pieceCount, long pieceLength, IPieceStore store)
+    /// <param name="socket">The connected socket, handshake done.</param>
+    /// <param name="pieceCount">The torrent's pieces (bounds what the peer may send).</param>
+    /// <param name="pieceLength">The torrent's piece length.</param>
+    /// <param name="store">Where blocks are read from just before they are sent.</param>
+    /// <param name="haveHold">How long 'have's may wait (<see cref="HaveHold"/> unless a test says otherwise).</param>
+    public SocketPeerConnection(Socket socket, int pieceCount, long pieceLength, IPieceStore store, TimeSpan? haveHold = null)
     {
         _socket = socket;
         _store = store;
         _pieceLength = pieceLength;
         _reader = new PeerMessageReader(pieceCount);
+        _haveHold = haveHold ?? HaveHold;
     }
 
     /// <summary>The engine's session for this connection, once the handshake is accepted.</summary>
     public PeerSession? Session { get; set; }
 
     public bool IsClosed => _closed;
+
+    /// <summary>
+    /// 'have's may wait: we are interested in the peer and it is not interested in us (a
+    /// super-seeding origin, a peer ahead of us), so it learns of our pieces with our next request,
+    /// which comes soon while we download from it, and at most <see cref="HaveHold"/> late. A peer
+    /// interested in us, or one we ask nothing of, gets them at once.
+    /// </summary>
+    private bool MayHoldHaves => _amInterested && !_peerInterested;
 
     public void Send(in OutgoingMessage message) => _outgoing.Writer.TryWrite(message);
 
@@ -121,6 +148,11 @@ internal sealed class SocketPeerConnection : IPeerLink, IDisposable
                 int start = 0;
                 while (start < filled && _reader.TryRead(buffer.AsMemory(start, filled - start), out int consumed, out PeerMessage message))
                 {
+                    if (message.Kind is PeerMessageKind.Interested or PeerMessageKind.NotInterested)
+                    {
+                        _peerInterested = message.Kind == PeerMessageKind.Interested;
+                    }
+
                     owner.Receive(this, message);
                     start += consumed;
                 }
@@ -204,15 +236,55 @@ internal sealed class SocketPeerConnection : IPeerLink, IDisposable
     private async Task SendLoopAsync(IConnectionOwner owner)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        Task<bool>? more = null; // a wait for the queue that outlived a hold's timer
         try
         {
             CancellationToken token = _closing.Token;
             ChannelReader<OutgoingMessage> queue = _outgoing.Reader;
-            while (await queue.WaitToReadAsync(token).ConfigureAwait(false))
+            int used = 0;
+            long heldSince = 0;
+            while (true)
             {
-                int used = 0;
+                if (used == 0)
+                {
+                    bool open = more is null ? await queue.WaitToReadAsync(token).ConfigureAwait(false) : await more.ConfigureAwait(false);
+                    more = null;
+                    if (!open)
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    // 'have's held: wait for another message to go with them, or for the hold to end.
+                    more ??= queue.WaitToReadAsync(token).AsTask();
+                    TimeSpan left = _haveHold - Stopwatch.GetElapsedTime(heldSince);
+                    if (left > TimeSpan.Zero && !more.IsCompleted)
+                    {
+                        await Task.WhenAny(more, Task.Delay(left, token)).ConfigureAwait(false);
+                        token.ThrowIfCancellationRequested();
+                    }
+
+                    if (more.IsCompleted)
+                    {
+                        bool open = await more.ConfigureAwait(false);
+                        more = null;
+                        if (!open)
+                        {
+                            return; // closing: what was held is dropped with the connection
+                        }
+                    }
+                }
+
+                bool onlyHaves = true;
                 while (used <= buffer.Length - PeerWireLimits.PieceHeaderSize - PeerWireLimits.BlockLength && queue.TryRead(out OutgoingMessage message))
                 {
+                    onlyHaves &= message.Kind == PeerMessageKind.Have;
+                    if (message.Kind is PeerMessageKind.Interested or PeerMessageKind.NotInterested)
+                    {
+                        _amInterested = message.Kind == PeerMessageKind.Interested;
+                    }
+
                     if (message.Kind == PeerMessageKind.Bitfield)
                     {
                         // Sent once, first, and may be larger than the buffer: on its own.
@@ -225,7 +297,18 @@ internal sealed class SocketPeerConnection : IPeerLink, IDisposable
                     used += await FormatAsync(owner, message, buffer, used, token).ConfigureAwait(false);
                 }
 
+                if (used > 0 && onlyHaves && MayHoldHaves && used <= buffer.Length / 2)
+                {
+                    heldSince = heldSince == 0 ? Stopwatch.GetTimestamp() : heldSince;
+                    if (Stopwatch.GetElapsedTime(heldSince) < _haveHold)
+                    {
+                        continue;
+                    }
+                }
+
                 await SendAllAsync(buffer.AsMemory(0, used), token).ConfigureAwait(false);
+                used = 0;
+                heldSince = 0;
             }
         }
         finally
