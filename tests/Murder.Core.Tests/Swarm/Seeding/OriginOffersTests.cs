@@ -67,8 +67,8 @@ public class OriginOffersTests
     [Fact]
     public void Offers_beyond_the_budget_wait_for_a_delivery_and_then_go_to_the_peer_with_fewest()
     {
-        (SwarmEngine origin, _, TorrentMetaInfo _) = NewOrigin(pieces: 40);
-        int budget = OriginOffers.OfferBudgetBytes / PieceLength; // 32 pieces: 16 peers' worth
+        int budget = OriginOffers.OfferBudgetBytes / PieceLength; // 64 pieces: 32 peers' worth
+        (SwarmEngine origin, _, TorrentMetaInfo _) = NewOrigin(pieces: budget + 8);
         var links = Enumerable.Range(0, (budget / 2) + 1).Select(_ => new RecordingLink()).ToArray();
         var sessions = links.Select((link, index) => Connect(origin, link, (char)('A' + index))).ToArray();
         Assert.All(links.SkipLast(1), link => Assert.Equal(2, Haves(link).Length));
