@@ -52,7 +52,7 @@ public sealed class Simulation
     private readonly List<string> _originLog = new();
 
     /// <summary>MURDER_SIM_TRACE_WAIT: the peers' upload busy time (ns) by 10 ms of virtual time.</summary>
-    private readonly SortedDictionary<int, long> _busy = new();
+    private readonly SortedDictionary<int, long>? _busy = Environment.GetEnvironmentVariable("MURDER_SIM_TRACE_WAIT") is null ? null : new();
 
     /// <summary>MURDER_SIM_TRACE_WAIT: how long blocks waited in the peers' upload queues (FIFO model), by 50 ms of virtual time.</summary>
     private readonly SortedDictionary<(int Bucket, string Sender), (long Count, double Sum, double Max)>? _waits =
@@ -111,7 +111,7 @@ public sealed class Simulation
         }
 
         // The first 0.4 s: the flash crowd, where the launches outrun the peers' useful upload.
-        foreach ((int bucket, long busy) in _busy.Where(x => x.Key < 40))
+        foreach ((int bucket, long busy) in (_busy ?? new()).Where(x => x.Key < 40))
         {
             int launched = _hosts.Count(h => !h.IsSeeder && h.LaunchAt < (bucket + 1) * 10_000_000L);
             int finished = _hosts.Count(h => !h.IsSeeder && h.CompletedAt < bucket * 10_000_000L);
@@ -396,7 +396,7 @@ public sealed class Simulation
 
             host.UplinkBusy = true;
             long busy = (long)(next.Block.Length * 8 / host.UpBitsPerSecond * 1e9);
-            if (_waits is not null && !host.IsSeeder)
+            if (_busy is not null && !host.IsSeeder)
             {
                 _busy[(int)(_clock.Now / 10_000_000)] = _busy.GetValueOrDefault((int)(_clock.Now / 10_000_000)) + busy;
             }

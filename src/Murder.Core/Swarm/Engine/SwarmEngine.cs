@@ -588,8 +588,12 @@ internal sealed class SwarmEngine
             // which have nothing else to do), unchoke it at the next tick. A Murder peer then asks
             // this seed only for what no one else it knows holds: declined again while a peer we
             // are connected to holds the piece (it spreads from there), served otherwise.
-            session.DeclinedAt = session.Declined ? session.DeclinedAt : now;
-            session.Declined = true;
+            if (!session.Declined)
+            {
+                session.DeclinedAt = now;
+                session.Declined = true;
+            }
+
             session.AmChoking = true;
             session.Send(new OutgoingMessage(PeerMessageKind.Choke), now);
             return;
