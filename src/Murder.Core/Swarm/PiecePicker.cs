@@ -12,7 +12,8 @@ namespace Murder.Core.Swarm;
 /// broken at random; and when every missing piece is started and every missing block is already
 /// requested (the swarm-wide condition, not merely "this peer has nothing new"), endgame: ask a second peer
 /// for blocks still outstanding, but only once the peer's own queue has drained to a few requests
-/// (a deep endgame re-downloads whatever is in flight: 10-15% of a large swarm's bytes). Not
+/// (a deep endgame re-downloads whatever is in flight: 10-15% of a large swarm's bytes), and only
+/// for the blocks the caller says are stuck where they were asked (see RequestScheduler). Not
 /// thread-safe: the swarm calls it under its lock.
 /// </summary>
 internal sealed class PiecePicker
@@ -113,6 +114,7 @@ internal sealed class PiecePicker
     /// distinct pieces and the peers trade the rest.
     /// </summary>
     /// <remarks>
+    /// <paramref name="duplicable"/>, when given, limits endgame duplicates to those blocks.
     /// <paramref name="stripe"/> (this peer's rank among the downloading peers it sees, and their
     /// count) applies to asking a seed: new pieces are taken first among those whose index is the
     /// rank modulo the count. Peers that each ask the seeder for pieces nobody holds yet otherwise
@@ -120,7 +122,7 @@ internal sealed class PiecePicker
     /// them twice or more: 1.39 x F at N=16. With stripes each piece goes out once, to its owner,
     /// and the others trade it; a peer whose stripe is exhausted takes any.
     /// </remarks>
-    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output, int maxAvailability = int.MaxValue, (int Rank, int Count) stripe = default)
+    public void Pick(Bitfield peerHave, int max, IReadOnlyCollection<BlockRequest> peerOutstanding, List<BlockRequest> output, int maxAvailability = int.MaxValue, (int Rank, int Count) stripe = default, IReadOnlySet<BlockRequest>? duplicable = null)
     {
         int wanted = output.Count + max;
 
@@ -182,7 +184,7 @@ internal sealed class PiecePicker
 
                 if (peerHave[progress.Index] && !progress.IsComplete)
                 {
-                    TakeBlocks(progress, wanted, output, duplicatesOf: peerOutstanding);
+                    TakeBlocks(progress, wanted, output, duplicatesOf: peerOutstanding, duplicable);
                 }
             }
         }
@@ -293,7 +295,7 @@ internal sealed class PiecePicker
         _open.Clear();
     }
 
-    private void TakeBlocks(PieceProgress progress, int wanted, List<BlockRequest> output, IReadOnlyCollection<BlockRequest>? duplicatesOf)
+    private void TakeBlocks(PieceProgress progress, int wanted, List<BlockRequest> output, IReadOnlyCollection<BlockRequest>? duplicatesOf, IReadOnlySet<BlockRequest>? duplicable = null)
     {
         for (int block = 0; block < progress.BlockCount && output.Count < wanted; block++)
         {
@@ -306,7 +308,7 @@ internal sealed class PiecePicker
             int requested = progress.RequestCount(block);
             bool take = duplicatesOf is null
                 ? requested == 0
-                : requested < MaxDuplicateRequests && !Contains(duplicatesOf, request) && !output.Contains(request);
+                : requested < MaxDuplicateRequests && (duplicable is null || duplicable.Contains(request)) && !Contains(duplicatesOf, request) && !output.Contains(request);
             if (take)
             {
                 progress.MarkRequested(block);

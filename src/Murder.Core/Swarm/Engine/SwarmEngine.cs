@@ -627,6 +627,7 @@ internal sealed class SwarmEngine
     private void HandleBlock(PeerSession session, in PeerMessage message, TimeSpan now)
     {
         var block = new BlockRequest(message.Index, message.Begin, (int)message.Payload.Length);
+        session.LastDeliveryAt = now;
         session.Downloaded += block.Length;
         _downloaded += block.Length;
         int position = session.Outstanding.IndexOf(block);
@@ -687,6 +688,7 @@ internal sealed class SwarmEngine
         }
 
         _requests.RequestMore(session, now);
+        _requests.RequestEndgameDuplicates(now);
     }
 
     private void Check(PieceProgress piece)

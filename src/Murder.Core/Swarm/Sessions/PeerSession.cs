@@ -66,6 +66,9 @@ internal sealed class PeerSession
 
     public List<BlockRequest> Outstanding { get; } = new();
 
+    /// <summary>When this connection last delivered a block, or was last asked for blocks with none outstanding.</summary>
+    public TimeSpan LastDeliveryAt { get; set; }
+
     public HashSet<BlockRequest> CancelledUploads { get; } = new();
 
     public int QueuedUploads { get; set; }

@@ -65,6 +65,47 @@ public class SwarmEngineTests
     }
 
     [Fact]
+    public void Endgame_duplicates_wait_until_the_connection_holding_the_blocks_has_gone_quiet()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(16 * Block, 2 * Block, seed: 26);
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MinOutstandingRequests = 4, MaxOutstandingRequests = 4 });
+        var fast = new RecordingLink();
+        var stuck = new RecordingLink();
+        PeerSession a = ConnectSeed(engine, torrent, fast, 'a');
+        PeerSession b = ConnectSeed(engine, torrent, stuck, 'b');
+        engine.Handle(a, Message(PeerMessageKind.Unchoke));
+        engine.Handle(b, Message(PeerMessageKind.Unchoke));
+        (int, int)[] askedOfB = stuck.Sent.Where(message => message.Kind == PeerMessageKind.Request).Select(message => (message.Index, message.Begin)).OrderBy(x => x).ToArray();
+        Assert.Equal(4, askedOfB.Length);
+
+        // The first peer delivers everything else, a block every 2.5 ms (6.5 MB/s); the second
+        // sends nothing. When the first runs out (endgame), the second owes 64 KiB, 10 ms at that
+        // rate, and has been quiet for 30 ms: not stuck yet, and a duplicate would queue behind it.
+        int delivered = 0;
+        while (a.Outstanding.Count > 0)
+        {
+            BlockRequest next = a.Outstanding[0];
+            Assert.DoesNotContain((next.Piece, next.Begin), askedOfB);
+            time.Advance(TimeSpan.FromMilliseconds(2.5));
+            engine.Handle(a, BlockMessage(data, torrent, next.Piece, next.Begin));
+            if (++delivered == 4)
+            {
+                engine.Tick(); // samples the rate
+            }
+        }
+
+        Assert.Equal(12, delivered);
+        Assert.Equal(12, fast.Sent.Count(message => message.Kind == PeerMessageKind.Request));
+
+        // A second later it has still sent nothing: its blocks are asked of the first peer.
+        time.Advance(TimeSpan.FromSeconds(1));
+        engine.Tick();
+        (int, int)[] duplicates = fast.Sent.Where(message => message.Kind == PeerMessageKind.Request).Skip(12).Select(message => (message.Index, message.Begin)).OrderBy(x => x).ToArray();
+        Assert.Equal(askedOfB, duplicates);
+    }
+
+    [Fact]
     public void A_silent_peer_is_dropped_after_the_idle_timeout_and_a_quiet_one_gets_keep_alives()
     {
         (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 23);
