@@ -16,10 +16,15 @@ For each run it prints N, F, C and T_min (the fluid bound for the fast peers), c
 each peer's own launch over T_min (p50, p90, p99, last), the seeder's upload over F, what the peers
 received over N*F, the tracker's announces per second, and the simulation's own wall time and peak
 memory. The last line of each run is machine-readable:
-sim N=10000 F=256MiB C=10000Mbit p50=1.04 p90=... p99=1.21 last=1.30 seeder=1.08 received=1.003 ...
+sim N=10000 F=256MiB C=10000Mbit p50=1.05 p90=1.07 p99=1.22 last=1.37 seeder=1.03 received=1.001 ...
 
 .EXAMPLE
-dotnet pwsh ./bench/sim/Invoke-SwarmSimulation.ps1 -Peers 10000 -SizeMB 256 -RateMbit 10000
+dotnet pwsh ./bench/sim/Invoke-SwarmSimulation.ps1 -Peers 10000 -SizeMB 256 -RateMbit 10000 -BlockKiB 256 -PieceKiB 256
+
+10,000 peers in about 11 minutes: blocks of 256 KiB (Murder sends 16 KiB) and pieces of 256 KiB
+(New-MurderTorrent would choose 128 KiB for 256 MiB, which needs blocks of 128 KiB: twice the wall
+time at N=2,000, so over 20 minutes here). Piece length matters in a flash crowd: see
+bench/sim/results.md.
 
 .EXAMPLE
 dotnet pwsh ./bench/sim/Invoke-SwarmSimulation.ps1 -Peers 100, 1000 -SizeMB 1024 -SlowShare 0.1 -Seed 1, 2
