@@ -168,13 +168,18 @@ internal sealed class RequestScheduler
     /// <summary>See <see cref="EndgameQuietFloor"/>.</summary>
     public const double EndgameQuietFactor = 4;
 
+    /// <summary>A connection whose queue takes this many times longer than our whole download's is late.</summary>
+    public const double EndgameLateFactor = 2;
+
     /// <summary>Endgame duplicates wait until what the delivering connections still owe us arrives within this long at our rate.</summary>
     public static readonly TimeSpan EndgameWindow = TimeSpan.FromMilliseconds(0.5);
 
     /// <summary>
     /// The blocks worth asking a second peer for: those outstanding at a connection that has
-    /// delivered nothing for much longer than everything in flight should take, and only once the
-    /// connections still delivering owe us less than <see cref="EndgameWindow"/> of our rate.
+    /// delivered nothing for much longer than everything in flight should take, or that at its own
+    /// rate will take more than twice as long to deliver what it owes as our whole download takes
+    /// to bring in everything in flight; and only once the other connections owe us less than
+    /// <see cref="EndgameWindow"/> of our rate.
     /// Before that our download is busy anyway, and a duplicate only queues behind its original:
     /// both arrive (duplicating every drained connection's share cost 4.8% of N*F at N=2,000).
     /// With no rate measured yet, every block in flight qualifies (the plain endgame).
@@ -190,7 +195,9 @@ internal sealed class RequestScheduler
             inFlight += (long)session.Outstanding.Count * _blockLength;
         }
 
-        TimeSpan quiet = rate > 0 ? EndgameQuietFloor + TimeSpan.FromSeconds(EndgameQuietFactor * inFlight / rate) : TimeSpan.Zero;
+        // How long our download takes to bring in everything in flight, at its current rate.
+        double drain = rate > 0 ? inFlight / rate : 0;
+        TimeSpan quiet = rate > 0 ? EndgameQuietFloor + TimeSpan.FromSeconds(EndgameQuietFactor * drain) : TimeSpan.Zero;
         long owed = 0;
         foreach (PeerSession session in _sessions)
         {
@@ -199,7 +206,11 @@ internal sealed class RequestScheduler
                 continue;
             }
 
-            if (now - session.LastDeliveryAt >= quiet)
+            // A connection that will take far longer than our whole download to deliver what it
+            // owes is the one the rest waits for (a slow or starved peer with a deep queue).
+            double owes = (double)session.Outstanding.Count * _blockLength;
+            bool late = session.DownloadRate > 0 && owes / session.DownloadRate > EndgameQuietFloor.TotalSeconds + (EndgameLateFactor * drain);
+            if (late || now - session.LastDeliveryAt >= quiet)
             {
                 foreach (BlockRequest request in session.Outstanding)
                 {

@@ -106,6 +106,48 @@ public class SwarmEngineTests
     }
 
     [Fact]
+    public void Endgame_duplicates_the_blocks_of_a_connection_far_slower_than_the_best_without_waiting_for_it_to_go_quiet()
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(16 * Block, 2 * Block, seed: 27);
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MinOutstandingRequests = 4, MaxOutstandingRequests = 4 });
+        var fastLink = new RecordingLink();
+        var slowLink = new RecordingLink();
+        PeerSession fast = ConnectSeed(engine, torrent, fastLink, 'f');
+        PeerSession slow = ConnectSeed(engine, torrent, slowLink, 's');
+        engine.Handle(fast, Message(PeerMessageKind.Unchoke));
+        engine.Handle(slow, Message(PeerMessageKind.Unchoke));
+
+        // In 10 ms the fast peer delivers 8 blocks (13 MB/s) and the slow one 1 (1.6 MB/s, an
+        // eighth): the tick samples both rates.
+        for (int i = 0; i < 8; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1.25));
+            BlockRequest next = fast.Outstanding[0];
+            engine.Handle(fast, BlockMessage(data, torrent, next.Piece, next.Begin));
+        }
+
+        BlockRequest first = slow.Outstanding[0];
+        engine.Handle(slow, BlockMessage(data, torrent, first.Piece, first.Begin));
+        engine.Tick();
+        TimeSpan slowDelivered = engine.Now;
+
+        // The fast peer delivers everything not asked of the slow one, a block a millisecond. When it
+        // runs out, the slow one has been quiet for a few ms only, but its blocks are asked of the
+        // fast one at once, not after it has delivered them at an eighth of the rate.
+        while (fast.Outstanding.Any(request => !slow.Outstanding.Contains(request)))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            BlockRequest next = fast.Outstanding.First(request => !slow.Outstanding.Contains(request));
+            engine.Handle(fast, BlockMessage(data, torrent, next.Piece, next.Begin));
+        }
+
+        Assert.True(engine.Now - slowDelivered < TimeSpan.FromMilliseconds(10), "the fast peer took too long for this test to show anything");
+        Assert.NotEmpty(slow.Outstanding);
+        Assert.All(slow.Outstanding, request => Assert.Contains(request, fast.Outstanding));
+    }
+
+    [Fact]
     public void A_silent_peer_is_dropped_after_the_idle_timeout_and_a_quiet_one_gets_keep_alives()
     {
         (TorrentMetaInfo torrent, _) = SwarmTestData.Make(4 * Block, 2 * Block, seed: 23);
