@@ -208,7 +208,7 @@ internal sealed class RequestScheduler
 
             // A connection that will take far longer than our whole download to deliver what it
             // owes is the one the rest waits for (a slow or starved peer with a deep queue).
-            double owes = (double)session.Outstanding.Count * _blockLength;
+            long owes = (long)session.Outstanding.Count * _blockLength;
             bool late = session.DownloadRate > 0 && owes / session.DownloadRate > EndgameQuietFloor.TotalSeconds + (EndgameLateFactor * drain);
             if (late || now - session.LastDeliveryAt >= quiet)
             {
@@ -219,7 +219,7 @@ internal sealed class RequestScheduler
             }
             else
             {
-                owed += (long)session.Outstanding.Count * _blockLength;
+                owed += owes;
             }
         }
 

@@ -67,15 +67,7 @@ public class SwarmEngineTests
     [Fact]
     public void Endgame_duplicates_wait_until_the_connection_holding_the_blocks_has_gone_quiet()
     {
-        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(16 * Block, 2 * Block, seed: 26);
-        var time = new ManualTime();
-        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MinOutstandingRequests = 4, MaxOutstandingRequests = 4 });
-        var fast = new RecordingLink();
-        var stuck = new RecordingLink();
-        PeerSession a = ConnectSeed(engine, torrent, fast, 'a');
-        PeerSession b = ConnectSeed(engine, torrent, stuck, 'b');
-        engine.Handle(a, Message(PeerMessageKind.Unchoke));
-        engine.Handle(b, Message(PeerMessageKind.Unchoke));
+        (TorrentMetaInfo torrent, byte[] data, ManualTime time, SwarmEngine engine, RecordingLink fast, RecordingLink stuck, PeerSession a, _) = TwoUnchokedSeeds(26, 'a', 'b');
         (int, int)[] askedOfB = stuck.Sent.Where(message => message.Kind == PeerMessageKind.Request).Select(message => (message.Index, message.Begin)).OrderBy(x => x).ToArray();
         Assert.Equal(4, askedOfB.Length);
 
@@ -108,15 +100,7 @@ public class SwarmEngineTests
     [Fact]
     public void Endgame_duplicates_the_blocks_of_a_connection_far_slower_than_the_best_without_waiting_for_it_to_go_quiet()
     {
-        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(16 * Block, 2 * Block, seed: 27);
-        var time = new ManualTime();
-        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MinOutstandingRequests = 4, MaxOutstandingRequests = 4 });
-        var fastLink = new RecordingLink();
-        var slowLink = new RecordingLink();
-        PeerSession fast = ConnectSeed(engine, torrent, fastLink, 'f');
-        PeerSession slow = ConnectSeed(engine, torrent, slowLink, 's');
-        engine.Handle(fast, Message(PeerMessageKind.Unchoke));
-        engine.Handle(slow, Message(PeerMessageKind.Unchoke));
+        (TorrentMetaInfo torrent, byte[] data, ManualTime time, SwarmEngine engine, _, _, PeerSession fast, PeerSession slow) = TwoUnchokedSeeds(27, 'f', 's');
 
         // In 10 ms the fast peer delivers 8 blocks (13 MB/s) and the slow one 1 (1.6 MB/s, an
         // eighth): the tick samples both rates.
@@ -428,6 +412,21 @@ public class SwarmEngineTests
 
     private static SwarmEngine NewEngine(TorrentMetaInfo torrent, Bitfield have, RecordingActions actions, ManualTime time, SwarmSettings settings) =>
         new(torrent, have, settings.Validate(), Id('m'), actions, time, new Random(5), announces: false);
+
+    /// <summary>A 16-block torrent, 4 requests per connection, and two seeds connected and unchoked: each is asked for 4 blocks.</summary>
+    private static (TorrentMetaInfo Torrent, byte[] Data, ManualTime Time, SwarmEngine Engine, RecordingLink FirstLink, RecordingLink SecondLink, PeerSession First, PeerSession Second) TwoUnchokedSeeds(int seed, char first, char second)
+    {
+        (TorrentMetaInfo torrent, byte[] data) = SwarmTestData.Make(16 * Block, 2 * Block, seed);
+        var time = new ManualTime();
+        SwarmEngine engine = NewEngine(torrent, new Bitfield(torrent.PieceCount), new RecordingActions(), time, new SwarmSettings { MinOutstandingRequests = 4, MaxOutstandingRequests = 4 });
+        var firstLink = new RecordingLink();
+        var secondLink = new RecordingLink();
+        PeerSession a = ConnectSeed(engine, torrent, firstLink, first);
+        PeerSession b = ConnectSeed(engine, torrent, secondLink, second);
+        engine.Handle(a, Message(PeerMessageKind.Unchoke));
+        engine.Handle(b, Message(PeerMessageKind.Unchoke));
+        return (torrent, data, time, engine, firstLink, secondLink, a, b);
+    }
 
     private static byte[] Id(char letter) => Enumerable.Repeat((byte)letter, 20).ToArray();
 
